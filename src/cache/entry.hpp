@@ -1,0 +1,31 @@
+#pragma once
+// Cache entry codec: the outputs of one compile plus its stdout/stderr, zstd-compressed, with a
+// SHA-256 of the payload so that a corrupt or truncated entry decodes to an error, never to data.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "util/expected.hpp"
+
+namespace sccache {
+
+struct EntryFile {
+  std::string name;  // "obj", "d", "dwo", "gcno", ...
+  std::string data;
+  bool operator==(const EntryFile&) const = default;
+};
+
+struct CacheEntry {
+  std::vector<EntryFile> files;
+  std::string stdout_data;
+  std::string stderr_data;
+  bool stderr_has_color = false;  // stderr was produced with colour forced on
+  bool operator==(const CacheEntry&) const = default;
+};
+
+constexpr uint32_t kEntryFormatVersion = 1;
+
+std::string encode_entry(const CacheEntry& entry);
+Expected<CacheEntry> decode_entry(const std::string& bytes);
+
+}  // namespace sccache

@@ -1,0 +1,242 @@
+#include "config/config.hpp"
+
+#include <charconv>
+#include <set>
+#include <toml++/toml.h>
+
+#include "util/fs.hpp"
+#include "util/strings.hpp"
+
+namespace sccache {
+
+namespace {
+
+std::optional<std::string> get(const EnvMap& env, const std::string& name) {
+  auto it = env.find(name);
+  if (it == env.end()) return std::nullopt;
+  return it->second;
+}
+
+Status check_keys(const toml::table& table, const std::string& where, const std::set<std::string>& allowed) {
+  for (const auto& [key, value] : table) {
+    (void)value;
+    if (allowed.count(std::string(key.str())) == 0) {
+      return make_error("unknown configuration key `" + where + std::string(key.str()) + "`");
+    }
+  }
+  return Ok{};
+}
+
+Expected<std::optional<std::string>> opt_string(const toml::table& t, const std::string& prefix, const char* key) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return std::optional<std::string>{};
+  if (!n->is_string()) return make_error("configuration key `" + prefix + key + "` must be a string");
+  return std::optional<std::string>{n->as_string()->get()};
+}
+
+Expected<std::optional<uint64_t>> opt_size(const toml::table& t, const std::string& prefix, const char* key) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return std::optional<uint64_t>{};
+  if (n->is_integer() && n->as_integer()->get() >= 0) {
+    return std::optional<uint64_t>{static_cast<uint64_t>(n->as_integer()->get())};
+  }
+  if (n->is_string()) {
+    if (auto s = parse_size(n->as_string()->get())) return std::optional<uint64_t>{*s};
+  }
+  return make_error("configuration key `" + prefix + key + "` must be a size in bytes (or like \"10G\")");
+}
+
+const toml::table* sub_table(const toml::table& t, const char* key) {
+  const toml::node* n = t.get(key);
+  return n == nullptr ? nullptr : n->as_table();
+}
+
+Status apply_cache(Config& cfg, const toml::table& cache) {
+  SCCACHE_TRY_STATUS(check_keys(cache, "cache.", {"disk", "s3", "redis", "memcached", "gcs", "azure"}));
+  for (const auto& [key, node] : cache) {
+    if (!node.is_table()) return make_error("configuration key `cache." + std::string(key.str()) + "` must be a table");
+  }
+  if (const auto* disk = sub_table(cache, "disk")) {
+    SCCACHE_TRY_STATUS(check_keys(*disk, "cache.disk.", {"dir", "size"}));
+    SCCACHE_TRY(dir, opt_string(*disk, "cache.disk.", "dir"));
+    SCCACHE_TRY(size, opt_size(*disk, "cache.disk.", "size"));
+    if (dir) cfg.disk.dir = *dir;
+    if (size) cfg.disk.size = *size;
+  }
+  if (const auto* s3 = sub_table(cache, "s3")) {
+    SCCACHE_TRY_STATUS(check_keys(*s3, "cache.s3.", {"bucket", "endpoint"}));
+    SCCACHE_TRY(bucket, opt_string(*s3, "cache.s3.", "bucket"));
+    SCCACHE_TRY(endpoint, opt_string(*s3, "cache.s3.", "endpoint"));
+    if (!bucket) return make_error("configuration key `cache.s3.bucket` is required");
+    if (!endpoint) return make_error("configuration key `cache.s3.endpoint` is required");
+    cfg.remote.s3_bucket = bucket;
+    cfg.remote.s3_endpoint = endpoint;
+  }
+  if (const auto* redis = sub_table(cache, "redis")) {
+    SCCACHE_TRY_STATUS(check_keys(*redis, "cache.redis.", {"url"}));
+    SCCACHE_TRY(url, opt_string(*redis, "cache.redis.", "url"));
+    if (!url) return make_error("configuration key `cache.redis.url` is required");
+    cfg.remote.redis_url = url;
+  }
+  if (const auto* mc = sub_table(cache, "memcached")) {
+    SCCACHE_TRY_STATUS(check_keys(*mc, "cache.memcached.", {"url"}));
+    SCCACHE_TRY(url, opt_string(*mc, "cache.memcached.", "url"));
+    if (!url) return make_error("configuration key `cache.memcached.url` is required");
+    cfg.remote.memcached_url = url;
+  }
+  if (const auto* gcs = sub_table(cache, "gcs")) {
+    SCCACHE_TRY_STATUS(check_keys(*gcs, "cache.gcs.", {"bucket", "cred_path", "url", "rw_mode"}));
+    SCCACHE_TRY(bucket, opt_string(*gcs, "cache.gcs.", "bucket"));
+    SCCACHE_TRY(cred, opt_string(*gcs, "cache.gcs.", "cred_path"));
+    SCCACHE_TRY(url, opt_string(*gcs, "cache.gcs.", "url"));
+    SCCACHE_TRY(mode, opt_string(*gcs, "cache.gcs.", "rw_mode"));
+    if (!bucket) return make_error("configuration key `cache.gcs.bucket` is required");
+    if (!mode) return make_error("configuration key `cache.gcs.rw_mode` is required");
+    if (*mode != "READ_ONLY" && *mode != "READ_WRITE") {
+      return make_error("configuration key `cache.gcs.rw_mode` must be \"READ_ONLY\" or \"READ_WRITE\"");
+    }
+    cfg.remote.gcs_bucket = bucket;
+    cfg.remote.gcs_cred_path = cred;
+    cfg.remote.gcs_url = url;
+    cfg.remote.gcs_rw_mode = mode;
+  }
+  if (const auto* az = sub_table(cache, "azure")) {
+    SCCACHE_TRY_STATUS(check_keys(*az, "cache.azure.", {}));
+    cfg.remote.azure = true;
+  }
+  return Ok{};
+}
+
+Status apply_dist(Config& cfg, const toml::table& dist) {
+  SCCACHE_TRY_STATUS(check_keys(dist, "dist.", {"scheduler_url", "cache_dir", "toolchain_cache_size", "toolchains", "auth"}));
+  SCCACHE_TRY(url, opt_string(dist, "dist.", "scheduler_url"));
+  SCCACHE_TRY(dir, opt_string(dist, "dist.", "cache_dir"));
+  SCCACHE_TRY(size, opt_size(dist, "dist.", "toolchain_cache_size"));
+  cfg.dist.scheduler_url = url;
+  cfg.dist.cache_dir = dir;
+  if (size) cfg.dist.toolchain_cache_size = *size;
+  if (const toml::node* tcs = dist.get("toolchains")) {
+    if (!tcs->is_array()) return make_error("configuration key `dist.toolchains` must be an array");
+    for (const auto& tc : *tcs->as_array()) {
+      if (!tc.is_table()) return make_error("configuration key `dist.toolchains` entries must be tables");
+      const auto& t = *tc.as_table();
+      SCCACHE_TRY_STATUS(check_keys(t, "dist.toolchains.", {"type", "compiler_executable", "archive", "archive_compiler_executable"}));
+      SCCACHE_TRY(type, opt_string(t, "dist.toolchains.", "type"));
+      if (!type || (*type != "no_dist" && *type != "path_override")) {
+        return make_error("configuration key `dist.toolchains.type` must be \"no_dist\" or \"path_override\"");
+      }
+    }
+  }
+  if (const toml::node* auth = dist.get("auth")) {
+    if (!auth->is_table()) return make_error("configuration key `dist.auth` must be a table");
+    const auto& t = *auth->as_table();
+    SCCACHE_TRY_STATUS(check_keys(t, "dist.auth.", {"type", "token", "client_id", "auth_url", "token_url"}));
+    SCCACHE_TRY(type, opt_string(t, "dist.auth.", "type"));
+    SCCACHE_TRY(token, opt_string(t, "dist.auth.", "token"));
+    static const std::set<std::string> types{"token", "mozilla", "oauth2_code_grant_pkce", "oauth2_implicit"};
+    if (!type || types.count(*type) == 0) {
+      return make_error("configuration key `dist.auth.type` must be one of token, mozilla, oauth2_code_grant_pkce, oauth2_implicit");
+    }
+    cfg.dist.auth_type = *type;
+    if (token) cfg.dist.auth_token = *token;
+  }
+  return Ok{};
+}
+
+std::string default_config_path(const EnvMap& env) {
+  if (auto p = get(env, "SCCACHE_CONF"); p && !p->empty()) return *p;
+  if (auto x = get(env, "XDG_CONFIG_HOME"); x && !x->empty()) return join_path(*x, "sccache/config");
+  std::string home = get(env, "HOME").value_or(home_dir());
+  return join_path(home, ".config/sccache/config");
+}
+
+std::string default_cache_dir(const EnvMap& env) {
+  if (auto x = get(env, "XDG_CACHE_HOME"); x && !x->empty()) return join_path(*x, "sccache");
+  std::string home = get(env, "HOME").value_or(home_dir());
+  return join_path(home, ".cache/sccache");
+}
+
+Status apply_env(Config& cfg, const EnvMap& env) {
+  if (auto dir = get(env, "SCCACHE_DIR"); dir && !dir->empty()) cfg.disk.dir = *dir;
+  if (auto size = get(env, "SCCACHE_CACHE_SIZE"); size && !size->empty()) {
+    auto parsed = parse_size(*size);
+    if (!parsed) return make_error("SCCACHE_CACHE_SIZE: invalid size `" + *size + "` (expected e.g. 500M, 10G)");
+    cfg.disk.size = *parsed;
+  }
+  if (auto port = get(env, "SCCACHE_SERVER_PORT"); port && !port->empty()) {
+    unsigned value = 0;
+    auto [p, ec] = std::from_chars(port->data(), port->data() + port->size(), value);
+    if (ec != std::errc() || p != port->data() + port->size() || value == 0 || value > 65535) {
+      return make_error("SCCACHE_SERVER_PORT: invalid port `" + *port + "`");
+    }
+    cfg.port = static_cast<uint16_t>(value);
+  }
+  if (auto idle = get(env, "SCCACHE_IDLE_TIMEOUT"); idle && !idle->empty()) {
+    uint64_t value = 0;
+    auto [p, ec] = std::from_chars(idle->data(), idle->data() + idle->size(), value);
+    if (ec != std::errc() || p != idle->data() + idle->size()) {
+      return make_error("SCCACHE_IDLE_TIMEOUT: invalid number of seconds `" + *idle + "`");
+    }
+    cfg.idle_timeout_secs = value;
+  }
+  if (auto v = get(env, "SCCACHE_LOG")) cfg.log_level = to_lower(*v);
+  if (auto v = get(env, "SCCACHE_ERROR_LOG")) cfg.error_log = *v;
+  if (auto v = get(env, "SCCACHE_REDIS"); v && !v->empty()) cfg.remote.redis_url = *v;
+  if (auto v = get(env, "SCCACHE_MEMCACHED"); v && !v->empty()) cfg.remote.memcached_url = *v;
+  if (auto v = get(env, "SCCACHE_BUCKET"); v && !v->empty()) cfg.remote.s3_bucket = *v;
+  if (auto v = get(env, "SCCACHE_ENDPOINT"); v && !v->empty()) cfg.remote.s3_endpoint = *v;
+  if (auto v = get(env, "SCCACHE_GCS_BUCKET"); v && !v->empty()) cfg.remote.gcs_bucket = *v;
+  return Ok{};
+}
+
+}  // namespace
+
+Status apply_config_text(Config& cfg, const std::string& text, const std::string& origin) {
+  toml::table root;
+  try {
+    root = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    const auto& src = e.source();
+    return make_error("failed to parse config file " + origin + " at line " + std::to_string(src.begin.line) +
+                      ": " + std::string(e.description()));
+  }
+  SCCACHE_TRY_STATUS(check_keys(root, "", {"cache", "dist"}));
+  if (const toml::node* cache = root.get("cache")) {
+    if (!cache->is_table()) return make_error("configuration key `cache` must be a table");
+    SCCACHE_TRY_STATUS(apply_cache(cfg, *cache->as_table()));
+  }
+  if (const toml::node* dist = root.get("dist")) {
+    if (!dist->is_table()) return make_error("configuration key `dist` must be a table");
+    SCCACHE_TRY_STATUS(apply_dist(cfg, *dist->as_table()));
+  }
+  return Ok{};
+}
+
+Expected<Config> load_config(const EnvMap& env) {
+  Config cfg;
+  cfg.disk.dir = default_cache_dir(env);
+  cfg.config_path = default_config_path(env);
+  if (auto text = read_file(cfg.config_path)) {
+    if (auto st = apply_config_text(cfg, *text, cfg.config_path); !st) {
+      return make_error("config file " + cfg.config_path + ": " + st.error().message);
+    }
+  }
+  SCCACHE_TRY_STATUS(apply_env(cfg, env));
+  if (cfg.disk.dir.empty() || cfg.disk.dir[0] != '/') {
+    cfg.disk.dir = absolute_from(current_dir(), cfg.disk.dir);
+  }
+  return cfg;
+}
+
+EnvMap env_from_environ(char** environ_ptr) {
+  EnvMap env;
+  for (char** e = environ_ptr; e != nullptr && *e != nullptr; ++e) {
+    std::string_view kv(*e);
+    auto eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    env.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
+  }
+  return env;
+}
+
+}  // namespace sccache

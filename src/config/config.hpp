@@ -1,0 +1,57 @@
+#pragma once
+// Immutable typed configuration: defaults, then the TOML config file, then environment variables.
+// Every string from the user ends here; the rest of the program sees typed values.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/expected.hpp"
+
+namespace sccache {
+
+using EnvMap = std::map<std::string, std::string>;
+
+struct DiskCacheConfig {
+  std::string dir;
+  uint64_t size = 10ULL << 30;
+};
+
+// Remote backends are parsed and validated now so that a sccache config file is accepted;
+// they are wired to storage by later work.
+struct RemoteCacheConfig {
+  std::optional<std::string> s3_bucket, s3_endpoint;
+  std::optional<std::string> redis_url;
+  std::optional<std::string> memcached_url;
+  std::optional<std::string> gcs_bucket, gcs_cred_path, gcs_url, gcs_rw_mode;
+  bool azure = false;
+};
+
+struct DistConfig {
+  std::optional<std::string> scheduler_url;
+  std::optional<std::string> cache_dir;
+  uint64_t toolchain_cache_size = 10ULL << 30;
+  std::string auth_type = "token";
+  std::string auth_token = "dangerously_insecure_client";
+};
+
+struct Config {
+  DiskCacheConfig disk;
+  RemoteCacheConfig remote;
+  DistConfig dist;
+  uint16_t port = 4226;
+  uint64_t idle_timeout_secs = 600;
+  std::string log_level;       // empty = logging off
+  std::string error_log;       // empty = stderr
+  std::string config_path;     // the file that was read (may not exist)
+};
+
+// Reads the config file (SCCACHE_CONF or $XDG_CONFIG_HOME/sccache/config or
+// ~/.config/sccache/config) and applies env overrides. Errors name the key at fault.
+Expected<Config> load_config(const EnvMap& env);
+// Parses config file text (TOML); `origin` names the file in errors.
+Status apply_config_text(Config& cfg, const std::string& text, const std::string& origin);
+EnvMap env_from_environ(char** environ_ptr);
+
+}  // namespace sccache

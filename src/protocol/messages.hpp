@@ -1,0 +1,66 @@
+#pragma once
+// Client <-> server messages as plain structs, and their binary encoding (docs/protocol.md).
+// Every frame is a u32 big-endian length + payload; payloads start with a magic and version so
+// that a different program or an older server on the port is refused, never misread.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "protocol/stats.hpp"
+#include "util/expected.hpp"
+
+namespace sccache {
+
+constexpr uint32_t kProtocolVersion = 1;
+// The server's first frame on every connection; the client checks it before anything else.
+std::string greeting_payload();
+bool is_greeting(const std::string& payload);
+
+struct ZeroStatsRequest {};
+struct GetStatsRequest {};
+struct ShutdownRequest {};
+struct CompileRequest {
+  std::string exe;
+  std::string cwd;
+  std::vector<std::string> args;
+  std::vector<std::string> env;
+  uint32_t umask = 022;
+  bool stderr_is_tty = false;
+};
+using Request = std::variant<ZeroStatsRequest, GetStatsRequest, ShutdownRequest, CompileRequest>;
+
+struct StatsResponse {
+  ServerInfo info;
+};
+struct ShuttingDownResponse {
+  ServerInfo info;
+};
+// Not cacheable or not a compile: the client runs the command itself.
+struct CompileUnhandled {
+  std::string reason;
+};
+enum class WireColor : uint8_t { off = 0, on = 1, automatic = 2 };
+struct CompileFinished {
+  int32_t exit_code = 0;
+  int32_t signal = 0;
+  std::string stdout_data;
+  std::string stderr_data;
+  WireColor color = WireColor::automatic;
+};
+struct ErrorResponse {
+  std::string message;
+};
+using Response = std::variant<StatsResponse, ShuttingDownResponse, CompileUnhandled, CompileFinished, ErrorResponse>;
+
+std::string encode_request(const Request& r);
+Expected<Request> decode_request(const std::string& payload);
+std::string encode_response(const Response& r);
+Expected<Response> decode_response(const std::string& payload);
+
+// Blocking frame I/O on a socket. `timeout_ms` < 0 waits forever.
+Status write_frame(int fd, const std::string& payload);
+Expected<std::string> read_frame(int fd, int timeout_ms, uint32_t max_size = 256U << 20);
+
+}  // namespace sccache

@@ -1,0 +1,242 @@
+#include "server/compile_service.hpp"
+
+#include <chrono>
+
+#include "cache/entry.hpp"
+#include "compiler/c_job.hpp"
+#include "compiler/gcc_args.hpp"
+#include "util/fs.hpp"
+#include "util/log.hpp"
+
+namespace sccache {
+
+namespace {
+
+constexpr const char* kLang = "C/C++";
+
+uint64_t elapsed_ns(std::chrono::steady_clock::time_point since) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - since).count());
+}
+
+WireColor wire_color(ColorMode m) {
+  switch (m) {
+    case ColorMode::on: return WireColor::on;
+    case ColorMode::off: return WireColor::off;
+    case ColorMode::automatic: return WireColor::automatic;
+  }
+  return WireColor::automatic;
+}
+
+CompileFinished finished_from(const ProcessResult& r, ColorMode color) {
+  CompileFinished f;
+  f.exit_code = r.exit_code;
+  f.signal = r.signal;
+  f.stdout_data = r.stdout_data;
+  f.stderr_data = r.stderr_data;
+  f.color = wire_color(color);
+  return f;
+}
+
+Invocation invocation_from(const CompileRequest& req) {
+  Invocation inv;
+  inv.exe = req.exe;
+  inv.args = req.args;
+  inv.cwd = req.cwd;
+  inv.env = req.env;
+  inv.umask = static_cast<mode_t>(req.umask & 0777);
+  inv.stderr_is_tty = req.stderr_is_tty;
+  return inv;
+}
+
+// The mode the compiler itself would leave: gcc rewrites an existing file in place (keeping
+// its mode); clang and new files get 0666 minus the caller's umask.
+mode_t output_mode(CompilerKind kind, const std::string& path, mode_t umask) {
+  if (kind == CompilerKind::gcc) {
+    if (auto st = stat_file(path)) return static_cast<mode_t>(st->mode & 07777);
+  }
+  return static_cast<mode_t>(0666 & ~umask);
+}
+
+bool wants_forced_color(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv) {
+  if (compiler.kind != CompilerKind::clang || job.color != ColorMode::automatic || !inv.stderr_is_tty) return false;
+  auto term = env_value(inv.env, "TERM");
+  if (term && *term == "dumb") return false;
+  // The flag would be recorded in the object with these, so the object would differ.
+  for (const auto& a : job.args) {
+    if (a == "-grecord-command-line" || a == "-frecord-command-line" || a == "-grecord-gcc-switches" ||
+        a == "-frecord-gcc-switches") {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+CompileService::CompileService(Storage& storage, CompilerCache& compilers, ProcessRunner& runner,
+                               StatsCollector& stats, unsigned max_parallel_processes)
+    : storage_(storage),
+      compilers_(compilers),
+      runner_(runner),
+      stats_(stats),
+      slots_(static_cast<std::ptrdiff_t>(std::max(1U, std::min(max_parallel_processes, 1024U)))) {}
+
+Expected<ProcessResult> CompileService::run_limited(const ProcessSpec& spec) {
+  slots_.acquire();
+  auto result = runner_.run(spec);
+  slots_.release();
+  return result;
+}
+
+CompileOutcome CompileService::handle(const CompileRequest& request) {
+  stats_.update([](ServerStats& s) { ++s.compile_requests; });
+  Invocation inv = invocation_from(request);
+  auto compiler = compilers_.get(inv.exe, inv.env);
+  if (!compiler) {
+    spdlog::debug("unsupported compiler {}: {}", inv.exe, compiler.error().message);
+    stats_.update([](ServerStats& s) { ++s.requests_unsupported_compiler; });
+    return {CompileUnhandled{compiler.error().message}, {}};
+  }
+  ParseResult parsed = parse_c_arguments(compiler->kind, inv);
+  if (std::holds_alternative<NotCompilation>(parsed)) {
+    stats_.update([](ServerStats& s) { ++s.requests_not_compile; });
+    return {CompileUnhandled{"not a compilation"}, {}};
+  }
+  if (const auto* nc = std::get_if<NotCacheable>(&parsed)) {
+    spdlog::debug("not cacheable ({}): {}", nc->reason, inv.exe);
+    stats_.update([&](ServerStats& s) {
+      ++s.requests_not_cacheable;
+      ++s.not_cached[nc->reason];
+    });
+    return {CompileUnhandled{nc->reason}, {}};
+  }
+  stats_.update([](ServerStats& s) { ++s.requests_executed; });
+  CompileJob job = std::get<CompileJob>(std::move(parsed));
+  if (wants_forced_color(*compiler, job, inv)) job.compile_extra_args.emplace_back("-fcolor-diagnostics");
+  return run_job(*compiler, job, inv);
+}
+
+std::optional<CompileFinished> CompileService::try_hit(const CompilerInfo& compiler, const CompileJob& job,
+                                                       const Invocation& inv, const std::string& key) {
+  auto start = std::chrono::steady_clock::now();
+  auto got = storage_.get(key);
+  if (!got) {
+    spdlog::warn("cache read failed for {}: {}", key, got.error().message);
+    stats_.update([](ServerStats& s) { ++s.cache_read_errors; });
+    return std::nullopt;
+  }
+  if (!got->has_value()) {
+    stats_.update([&](ServerStats& s) { s.cache_read_miss_duration.add_ns(elapsed_ns(start)); });
+    return std::nullopt;
+  }
+  auto entry = decode_entry(**got);
+  if (!entry) {
+    spdlog::warn("corrupt cache entry {}: {}; recompiling", key, entry.error().message);
+    storage_.remove(key);
+    stats_.update([](ServerStats& s) { ++s.cache_read_errors; });
+    return std::nullopt;
+  }
+  // Check the entry matches this job before touching any output file.
+  for (const auto& out : job.outputs) {
+    bool present = std::any_of(entry->files.begin(), entry->files.end(), [&](const EntryFile& f) { return f.name == out.name; });
+    if (out.required && !present) return std::nullopt;
+  }
+  for (const auto& f : entry->files) {
+    auto it = std::find_if(job.outputs.begin(), job.outputs.end(), [&](const OutputSpec& o) { return o.name == f.name; });
+    if (it == job.outputs.end()) return std::nullopt;
+  }
+  for (const auto& f : entry->files) {
+    auto it = std::find_if(job.outputs.begin(), job.outputs.end(), [&](const OutputSpec& o) { return o.name == f.name; });
+    std::string path = absolute_from(inv.cwd, it->path);
+    auto st = write_file_atomic(path, f.data, output_mode(compiler.kind, path, inv.umask));
+    if (!st) {
+      spdlog::debug("cannot restore {}: {}; compiling instead", path, st.error().message);
+      return std::nullopt;
+    }
+  }
+  stats_.update([&](ServerStats& s) {
+    ++s.cache_hits[kLang];
+    s.cache_read_hit_duration.add_ns(elapsed_ns(start));
+  });
+  CompileFinished f;
+  f.stdout_data = std::move(entry->stdout_data);
+  f.stderr_data = std::move(entry->stderr_data);
+  f.color = wire_color(job.color);
+  return f;
+}
+
+CompileOutcome CompileService::run_job(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv) {
+  KeyOutcome key;
+  {
+    slots_.acquire();
+    key = compute_c_key(compiler, job, inv, runner_);
+    slots_.release();
+  }
+  ProcessSpec command = c_compile_command(job, inv);
+  if (!key.key) {
+    // The preprocessor failed (e.g. a missing header): the compile itself reports it exactly.
+    auto result = run_limited(command);
+    if (!result) return {ErrorResponse{result.error().message}, {}};
+    stats_.update([&](ServerStats& s) {
+      if (result->success()) {
+        ++s.cache_errors[kLang];
+        ++s.non_cacheable_compilations;
+      } else {
+        ++s.compile_fails;
+      }
+    });
+    return {finished_from(*result, job.color), {}};
+  }
+  bool recache = env_value(inv.env, "SCCACHE_RECACHE").has_value();
+  if (!recache) {
+    if (auto hit = try_hit(compiler, job, inv, *key.key)) return {std::move(*hit), {}};
+  }
+  stats_.update([&](ServerStats& s) {
+    ++s.cache_misses[kLang];
+    if (recache) ++s.forced_recaches;
+  });
+  // Optional outputs (.dwo, .gcno) count only if this compile wrote them.
+  std::vector<std::optional<FileStat>> before;
+  for (const auto& out : job.outputs) before.push_back(stat_file(absolute_from(inv.cwd, out.path)));
+  auto result = run_limited(command);
+  if (!result) return {ErrorResponse{result.error().message}, {}};
+  if (!result->success()) {
+    stats_.update([](ServerStats& s) { ++s.compile_fails; });
+    return {finished_from(*result, job.color), {}};
+  }
+  CacheEntry entry;
+  entry.stdout_data = result->stdout_data;
+  entry.stderr_data = result->stderr_data;
+  entry.stderr_has_color = !job.compile_extra_args.empty();
+  for (size_t i = 0; i < job.outputs.size(); ++i) {
+    const auto& out = job.outputs[i];
+    std::string path = absolute_from(inv.cwd, out.path);
+    auto now = stat_file(path);
+    if (!out.required && (!now || now == before[i])) continue;
+    auto data = read_file(path);
+    if (!data) {
+      spdlog::debug("expected output {} missing: not caching", path);
+      stats_.update([](ServerStats& s) { ++s.non_cacheable_compilations; });
+      return {finished_from(*result, job.color), {}};
+    }
+    entry.files.push_back({out.name, std::move(*data)});
+  }
+  std::string key_value = *key.key;
+  auto store = [this, key_value, entry = std::move(entry)]() {
+    auto start = std::chrono::steady_clock::now();
+    auto st = storage_.put(key_value, encode_entry(entry));
+    stats_.update([&](ServerStats& s) {
+      if (st) {
+        ++s.cache_writes;
+        s.cache_write_duration.add_ns(elapsed_ns(start));
+      } else {
+        ++s.cache_write_errors;
+      }
+    });
+    if (!st) spdlog::warn("cache write failed: {}", st.error().message);
+  };
+  return {finished_from(*result, job.color), store};
+}
+
+}  // namespace sccache

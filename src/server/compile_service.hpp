@@ -1,0 +1,42 @@
+#pragma once
+// One compile request, start to finish: detect, parse, key, look up, replay or compile, and
+// hand back the entry to store after the reply has gone out. Read this file first.
+#include <functional>
+#include <memory>
+#include <semaphore>
+#include <string>
+
+#include "cache/storage.hpp"
+#include "protocol/messages.hpp"
+#include "server/compiler_cache.hpp"
+#include "server/stats_collector.hpp"
+#include "util/process.hpp"
+
+namespace sccache {
+
+struct CompileOutcome {
+  Response response;
+  // Work to run after the response is sent (the cache write); may be empty.
+  std::function<void()> after_reply;
+};
+
+class CompileService {
+ public:
+  CompileService(Storage& storage, CompilerCache& compilers, ProcessRunner& runner, StatsCollector& stats,
+                 unsigned max_parallel_processes);
+  CompileOutcome handle(const CompileRequest& request);
+
+ private:
+  CompileOutcome run_job(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv);
+  std::optional<CompileFinished> try_hit(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv,
+                                         const std::string& key);
+  Expected<ProcessResult> run_limited(const ProcessSpec& spec);
+
+  Storage& storage_;
+  CompilerCache& compilers_;
+  ProcessRunner& runner_;
+  StatsCollector& stats_;
+  std::counting_semaphore<1024> slots_;
+};
+
+}  // namespace sccache

@@ -1,0 +1,23 @@
+#include "server/compiler_cache.hpp"
+
+#include "compiler/detect.hpp"
+
+namespace sccache {
+
+Expected<CompilerInfo> CompilerCache::get(const std::string& exe, const std::vector<std::string>& env) {
+  // Stat through symlinks: replacing the binary behind /usr/bin/gcc must invalidate.
+  auto real = real_path(exe);
+  auto st = stat_file(real.value_or(exe));
+  if (!st) return make_error("compiler not found: " + exe);
+  {
+    std::lock_guard lock(mu_);
+    auto it = slots_.find(exe);
+    if (it != slots_.end() && it->second.stat == *st) return it->second.info;
+  }
+  SCCACHE_TRY(info, detect_compiler(exe, env, probe_path_, runner_));
+  std::lock_guard lock(mu_);
+  slots_[exe] = Slot{*st, info};
+  return info;
+}
+
+}  // namespace sccache

@@ -1,0 +1,31 @@
+#pragma once
+// Detected compilers, keyed by path and revalidated by (size, mtime, ctime, inode) on each use.
+// Failed detections are not remembered.
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "compiler/compiler.hpp"
+#include "util/expected.hpp"
+#include "util/fs.hpp"
+#include "util/process.hpp"
+
+namespace sccache {
+
+class CompilerCache {
+ public:
+  CompilerCache(std::string probe_path, ProcessRunner& runner) : probe_path_(std::move(probe_path)), runner_(runner) {}
+  Expected<CompilerInfo> get(const std::string& exe, const std::vector<std::string>& env);
+
+ private:
+  struct Slot {
+    FileStat stat;
+    CompilerInfo info;
+  };
+  std::string probe_path_;
+  ProcessRunner& runner_;
+  std::mutex mu_;
+  std::map<std::string, Slot> slots_;  // guarded by mu_
+};
+
+}  // namespace sccache

@@ -1,0 +1,181 @@
+#include "server/server.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include "compiler/detect.hpp"
+#include "util/fs.hpp"
+#include "util/log.hpp"
+
+namespace sccache {
+
+namespace {
+constexpr auto kShutdownGrace = std::chrono::seconds(10);
+}
+
+Expected<std::unique_ptr<Server>> Server::bind(const Config& config, std::unique_ptr<Storage> storage) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return make_error(std::string("socket: ") + std::strerror(errno));
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(config.port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 512) != 0) {
+    std::string err = std::strerror(errno);
+    ::close(fd);
+    return make_error("cannot listen on 127.0.0.1:" + std::to_string(config.port) + ": " + err);
+  }
+  auto work = make_temp_dir("sccache-server-");
+  if (!work) {
+    ::close(fd);
+    return work.error();
+  }
+  auto probe = write_file_atomic(join_path(*work, "probe.c"), detection_probe_source(), 0644);
+  if (!probe) {
+    ::close(fd);
+    return probe.error();
+  }
+  return std::unique_ptr<Server>(new Server(config, std::move(storage), fd, config.port, *work));
+}
+
+Server::Server(const Config& config, std::unique_ptr<Storage> storage, int listen_fd, uint16_t port,
+               std::string work_dir)
+    : config_(config),
+      storage_(std::move(storage)),
+      listen_fd_(listen_fd),
+      port_(port),
+      work_dir_(std::move(work_dir)),
+      compilers_(join_path(work_dir_, "probe.c"), runner_),
+      service_(*storage_, compilers_, runner_, stats_, std::max(1U, std::thread::hardware_concurrency())),
+      last_activity_(std::chrono::steady_clock::now()) {
+  if (::pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) wake_pipe_[0] = wake_pipe_[1] = -1;
+}
+
+Server::~Server() {
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+  for (int fd : wake_pipe_) {
+    if (fd >= 0) ::close(fd);
+  }
+  remove_tree(work_dir_);
+}
+
+ServerInfo Server::info() const {
+  ServerInfo i;
+  i.stats = stats_.snapshot();
+  i.cache_location = storage_->location();
+  i.cache_size = storage_->current_size();
+  i.max_cache_size = storage_->max_size();
+  return i;
+}
+
+void Server::request_shutdown() {
+  shutting_down_ = true;
+  if (wake_pipe_[1] >= 0) {
+    char c = 1;
+    ssize_t ignored = ::write(wake_pipe_[1], &c, 1);
+    (void)ignored;
+  }
+}
+
+void Server::run() {
+  spdlog::info("server listening on 127.0.0.1:{}", port_);
+  const auto idle = std::chrono::seconds(config_.idle_timeout_secs);
+  while (!shutting_down_) {
+    int timeout_ms = 1000;
+    if (config_.idle_timeout_secs > 0) {
+      std::lock_guard lock(mu_);
+      auto now = std::chrono::steady_clock::now();
+      if (active_ == 0 && now - last_activity_ >= idle) {
+        spdlog::info("idle for {} s: shutting down", config_.idle_timeout_secs);
+        break;
+      }
+      auto left = active_ == 0 ? idle - (now - last_activity_) : idle;
+      timeout_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(left).count()) + 1;
+    } else {
+      timeout_ms = -1;
+    }
+    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_pipe_[0], POLLIN, 0}};
+    int r = ::poll(fds, wake_pipe_[0] >= 0 ? 2 : 1, timeout_ms);
+    if (r <= 0) continue;
+    if ((fds[0].revents & POLLIN) == 0) continue;
+    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) continue;
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    {
+      std::lock_guard lock(mu_);
+      ++active_;
+      last_activity_ = std::chrono::steady_clock::now();
+    }
+    std::thread([this, fd] { session(fd); }).detach();
+  }
+  ::close(listen_fd_);
+  listen_fd_ = -1;
+  std::unique_lock lock(mu_);
+  if (!idle_cv_.wait_for(lock, kShutdownGrace, [this] { return active_ == 0; })) {
+    spdlog::warn("shutting down with {} connections still open", active_);
+  }
+}
+
+void Server::session(int fd) {
+  auto finish = [this, fd] {
+    ::close(fd);
+    std::lock_guard lock(mu_);
+    --active_;
+    last_activity_ = std::chrono::steady_clock::now();
+    idle_cv_.notify_all();
+  };
+  try {
+    if (!write_frame(fd, greeting_payload())) return finish();
+    while (true) {
+      auto frame = read_frame(fd, -1);
+      if (!frame) break;
+      auto request = decode_request(*frame);
+      if (!request) {
+        (void)write_frame(fd, encode_response(ErrorResponse{request.error().message}));
+        break;
+      }
+      {
+        std::lock_guard lock(mu_);
+        last_activity_ = std::chrono::steady_clock::now();
+      }
+      std::function<void()> after_reply;
+      Response response = std::visit(
+          [&](const auto& req) -> Response {
+            using T = std::decay_t<decltype(req)>;
+            if constexpr (std::is_same_v<T, ZeroStatsRequest>) {
+              stats_.reset();
+              return StatsResponse{info()};
+            } else if constexpr (std::is_same_v<T, GetStatsRequest>) {
+              return StatsResponse{info()};
+            } else if constexpr (std::is_same_v<T, ShutdownRequest>) {
+              request_shutdown();
+              return ShuttingDownResponse{info()};
+            } else {
+              CompileOutcome outcome = service_.handle(req);
+              after_reply = std::move(outcome.after_reply);
+              return std::move(outcome.response);
+            }
+          },
+          *request);
+      (void)write_frame(fd, encode_response(response));
+      if (after_reply) after_reply();
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("session failed: {}", e.what());
+  }
+  finish();
+}
+
+}  // namespace sccache

@@ -1,0 +1,57 @@
+#pragma once
+// The background server: a loopback listener, one thread per connection, an idle timer, and
+// an orderly shutdown that waits (bounded) for live connections.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "cache/storage.hpp"
+#include "config/config.hpp"
+#include "server/compile_service.hpp"
+#include "server/compiler_cache.hpp"
+#include "server/stats_collector.hpp"
+#include "util/process.hpp"
+
+namespace sccache {
+
+class Server {
+ public:
+  // Binds 127.0.0.1:port. Error = the port is taken or cannot be bound.
+  static Expected<std::unique_ptr<Server>> bind(const Config& config, std::unique_ptr<Storage> storage);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  uint16_t port() const { return port_; }
+  // Serves until idle timeout or a Shutdown request; returns once connections are done.
+  void run();
+
+ private:
+  Server(const Config& config, std::unique_ptr<Storage> storage, int listen_fd, uint16_t port,
+         std::string work_dir);
+  void session(int fd);
+  ServerInfo info() const;
+  void request_shutdown();
+
+  Config config_;
+  std::unique_ptr<Storage> storage_;
+  int listen_fd_;
+  int wake_pipe_[2] = {-1, -1};
+  uint16_t port_;
+  std::string work_dir_;
+  SystemProcessRunner runner_;
+  StatsCollector stats_;
+  CompilerCache compilers_;
+  CompileService service_;
+
+  std::mutex mu_;
+  std::condition_variable idle_cv_;
+  int active_ = 0;                                      // guarded by mu_
+  std::chrono::steady_clock::time_point last_activity_;  // guarded by mu_
+  std::atomic<bool> shutting_down_{false};
+};
+
+}  // namespace sccache

@@ -1,0 +1,95 @@
+#include "server/startup.hpp"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+
+#include "cache/disk_storage.hpp"
+#include "server/server.hpp"
+#include "util/log.hpp"
+
+namespace sccache {
+
+namespace {
+
+constexpr int kNotifyFd = 3;
+
+int notify_fd_from(const EnvMap& env) {
+  auto it = env.find("SCCACHE_STARTUP_NOTIFY");
+  if (it == env.end() || it->second.rfind("fd:", 0) != 0) return -1;
+  int fd = std::atoi(it->second.c_str() + 3);
+  return fd > 2 ? fd : -1;
+}
+
+void report(int fd, const std::string& message) {
+  if (fd < 0) return;
+  ssize_t ignored = ::write(fd, message.data(), message.size());
+  (void)ignored;
+  ::close(fd);
+}
+
+// Detaches from the client: new session, no controlling terminal, stdio to /dev/null (or the
+// error log), cwd "/", and no file descriptors inherited from the build (e.g. make's jobserver).
+void daemonize(int& notify_fd, const std::string& error_log) {
+  if (notify_fd >= 0 && notify_fd != kNotifyFd) {
+    ::dup2(notify_fd, kNotifyFd);
+    notify_fd = kNotifyFd;
+  }
+  ::close_range(notify_fd >= 0 ? kNotifyFd + 1 : 3, ~0U, 0);
+  if (::fork() > 0) ::_exit(0);
+  ::setsid();
+  if (::fork() > 0) ::_exit(0);
+  if (::chdir("/") != 0) {
+    // Keep going: compiles run in the client's cwd anyway.
+  }
+  int devnull = ::open("/dev/null", O_RDWR);
+  ::dup2(devnull, 0);
+  ::dup2(devnull, 1);
+  int err = error_log.empty() ? -1 : ::open(error_log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  ::dup2(err >= 0 ? err : devnull, 2);
+  if (err >= 0) ::close(err);
+  if (devnull > 2) ::close(devnull);
+}
+
+}  // namespace
+
+int run_server_process(const EnvMap& env) {
+  int notify_fd = notify_fd_from(env);
+  auto cfg = load_config(env);
+  bool foreground = env.count("SCCACHE_NO_DAEMON") != 0 && env.at("SCCACHE_NO_DAEMON") == "1";
+  if (!cfg) {
+    report(notify_fd, "err " + cfg.error().message);
+    return 2;
+  }
+  if (!foreground) daemonize(notify_fd, cfg->error_log);
+  ::signal(SIGPIPE, SIG_IGN);
+  if (env.count("SCCACHE_ALLOW_CORE_DUMPS") != 0) {
+    rlimit lim{RLIM_INFINITY, RLIM_INFINITY};
+    ::setrlimit(RLIMIT_CORE, &lim);
+  }
+  // In the foreground, SCCACHE_ERROR_LOG still receives the log if set.
+  init_logging(cfg->log_level.empty() && foreground ? "warn" : cfg->log_level, foreground ? cfg->error_log : "");
+  auto made = make_dirs(cfg->disk.dir);
+  if (!made) {
+    report(notify_fd, "err " + made.error().message);
+    return 2;
+  }
+  auto server = Server::bind(*cfg, std::make_unique<DiskStorage>(cfg->disk.dir, cfg->disk.size));
+  if (!server) {
+    spdlog::error("{}", server.error().message);
+    report(notify_fd, "err " + server.error().message);
+    return 2;
+  }
+  report(notify_fd, "ok " + std::to_string((*server)->port()));
+  (*server)->run();
+  spdlog::info("server stopped");
+  return 0;
+}
+
+}  // namespace sccache

@@ -1,0 +1,41 @@
+#pragma once
+// Filesystem helpers: whole-file reads, atomic writes (temp file + rename), stat snapshots.
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "util/expected.hpp"
+
+namespace sccache {
+
+struct FileStat {
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+  uint64_t inode = 0;
+  uint32_t mode = 0;
+  bool operator==(const FileStat&) const = default;
+};
+
+std::optional<FileStat> stat_file(const std::string& path);
+Expected<std::string> read_file(const std::string& path);
+// Writes to a unique temp file in `dir_for_temp` (same filesystem as `path`), fsyncs nothing,
+// sets `mode`, then renames over `path`: readers see the old file or the whole new one.
+Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode,
+                         const std::string& dir_for_temp = "");
+Status make_dirs(const std::string& path);
+std::string dirname_of(const std::string& path);
+std::string basename_of(const std::string& path);
+std::string join_path(const std::string& a, const std::string& b);
+// Absolute path of `path` resolved against `cwd` (no symlink resolution).
+std::string absolute_from(const std::string& cwd, const std::string& path);
+std::optional<std::string> real_path(const std::string& path);
+std::string current_dir();
+std::string home_dir();
+// Creates a fresh private temp directory under $TMPDIR or /tmp.
+Expected<std::string> make_temp_dir(const std::string& prefix);
+void remove_tree(const std::string& path);
+
+}  // namespace sccache

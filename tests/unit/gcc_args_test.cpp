@@ -1,0 +1,210 @@
+// Argument table tests: each flag that changes the key, the outputs or cacheability is pinned here.
+#include <gtest/gtest.h>
+
+#include "compiler/c_job.hpp"
+#include "compiler/gcc_args.hpp"
+
+namespace sccache {
+namespace {
+
+Invocation inv(std::vector<std::string> args, std::string cwd = "/tmp/proj") {
+  Invocation i;
+  i.exe = "/usr/bin/gcc";
+  i.args = std::move(args);
+  i.cwd = std::move(cwd);
+  return i;
+}
+
+CompileJob job_of(const std::vector<std::string>& args) {
+  auto r = parse_c_arguments(CompilerKind::gcc, inv(args));
+  EXPECT_TRUE(std::holds_alternative<CompileJob>(r)) << "expected a cacheable job";
+  return std::holds_alternative<CompileJob>(r) ? std::get<CompileJob>(r) : CompileJob{};
+}
+
+std::string reason_of(const std::vector<std::string>& args) {
+  auto r = parse_c_arguments(CompilerKind::gcc, inv(args));
+  if (const auto* nc = std::get_if<NotCacheable>(&r)) return nc->reason;
+  if (std::holds_alternative<NotCompilation>(r)) return "<not compilation>";
+  return "<cacheable>";
+}
+
+std::string key_of(const std::vector<std::string>& args, std::string cwd = "/tmp/proj") {
+  Invocation i = inv(args, cwd);
+  auto r = parse_c_arguments(CompilerKind::gcc, i);
+  EXPECT_TRUE(std::holds_alternative<CompileJob>(r));
+  if (!std::holds_alternative<CompileJob>(r)) return "";
+  CompilerInfo info{"/usr/bin/gcc", CompilerKind::gcc, "identity"};
+  return c_key_prefix(info, std::get<CompileJob>(r), i);
+}
+
+TEST(GccArgs, PlainCompileIsCacheable) {
+  auto job = job_of({"-c", "a.c", "-o", "a.o"});
+  EXPECT_EQ(job.input, "a.c");
+  EXPECT_EQ(job.output, "a.o");
+  EXPECT_EQ(job.language, "c");
+  ASSERT_EQ(job.outputs.size(), 1U);
+  EXPECT_EQ(job.outputs[0].name, "obj");
+}
+
+TEST(GccArgs, DefaultOutputIsBasenameInCwd) {
+  EXPECT_EQ(job_of({"-c", "src/dir/a.cpp"}).output, "a.o");
+  EXPECT_EQ(job_of({"-S", "src/a.c"}).output, "a.s");
+  EXPECT_EQ(job_of({"-c", "src/a.c", "-oout/x.o"}).output, "out/x.o");
+}
+
+TEST(GccArgs, LanguageFromExtensionAndX) {
+  EXPECT_EQ(job_of({"-c", "a.cc"}).language, "c++");
+  EXPECT_EQ(job_of({"-c", "a.cxx"}).language, "c++");
+  EXPECT_EQ(job_of({"-c", "a.C"}).language, "c++");
+  EXPECT_EQ(job_of({"-c", "a.m"}).language, "objective-c");
+  EXPECT_EQ(job_of({"-c", "a.mm"}).language, "objective-c++");
+  EXPECT_EQ(job_of({"-c", "a.S"}).language, "assembler-with-cpp");
+  EXPECT_EQ(job_of({"-c", "a.s"}).language, "assembler");
+  EXPECT_TRUE(job_of({"-c", "a.i"}).input_is_preprocessed);
+  EXPECT_TRUE(job_of({"-c", "a.ii"}).input_is_preprocessed);
+  EXPECT_EQ(job_of({"-x", "c++", "-c", "a.c"}).language, "c++");
+  EXPECT_EQ(job_of({"-xc++", "-c", "a.c"}).language, "c++");
+  // -x after the input does not apply to it.
+  EXPECT_EQ(job_of({"-c", "a.c", "-x", "c++"}).language, "c");
+  EXPECT_EQ(reason_of({"-c", "a.unknown"}), "unknown source language");
+  EXPECT_EQ(reason_of({"-x", "c-header", "-c", "a.h"}), "-x");
+}
+
+TEST(GccArgs, NotCacheableReasons) {
+  EXPECT_EQ(reason_of({"-E", "a.c"}), "-E");
+  EXPECT_EQ(reason_of({"-c", "-M", "a.c"}), "-M");
+  EXPECT_EQ(reason_of({"-c", "-MM", "a.c"}), "-MM");
+  EXPECT_EQ(reason_of({"-c", "-save-temps", "a.c"}), "-save-temps");
+  EXPECT_EQ(reason_of({"-c", "-save-temps=obj", "a.c"}), "-save-temps=");
+  EXPECT_EQ(reason_of({"-c", "-fsyntax-only", "a.c"}), "-fsyntax-only");
+  EXPECT_EQ(reason_of({"-c", "-"}), "-");
+  EXPECT_EQ(reason_of({"-c", "a.c", "b.c"}), "multiple input files");
+  EXPECT_EQ(reason_of({"-c"}), "no input file");
+  EXPECT_EQ(reason_of({"-c", "a.c", "-fprofile-use"}), "-fprofile-use");
+  EXPECT_EQ(reason_of({"-c", "a.c", "-fprofile-use=x.profdata"}), "-fprofile-use=");
+  EXPECT_EQ(reason_of({"-c", "a.c", "-fplugin=x.so"}), "-fplugin=");
+  EXPECT_EQ(reason_of({"-c", "a.c", "-march=native"}), "-march=native");
+  EXPECT_EQ(reason_of({"-c", "a.c", "-Wp,-MD,a.d"}), "-Wp,-M");
+  EXPECT_EQ(reason_of({"-c", "a.c", "-Xclang", "-load"}), "-Xclang -load");
+  EXPECT_EQ(reason_of({"-c", "a.c", "-o", "-"}), "-o -");
+  EXPECT_EQ(reason_of({"-c", "a.c", "-B", "/opt/bin"}), "-B");
+  EXPECT_EQ(reason_of({"-c", "a.c", "-fdump-tree-all"}), "-fdump-");
+  EXPECT_EQ(reason_of({"-c", "a.c", "-fstack-usage"}), "-fstack-usage");
+  EXPECT_EQ(reason_of({"-c", "a.c", "-dumpdir", "x/"}), "-dumpdir");
+}
+
+TEST(GccArgs, LinkingIsNotACompilation) {
+  EXPECT_EQ(reason_of({"a.o", "b.o", "-o", "prog"}), "<not compilation>");
+  EXPECT_EQ(reason_of({"a.c", "-o", "prog"}), "<not compilation>");
+}
+
+TEST(GccArgs, SeparateValuesAreNotInputs) {
+  auto job = job_of({"-c", "-I", "inc", "-D", "X=1", "-include", "pre.h", "-isystem", "sys", "a.c", "-MF", "a.d", "-MT", "t"});
+  EXPECT_EQ(job.input, "a.c");
+}
+
+TEST(GccArgs, DependencyOutputs) {
+  auto job = job_of({"-c", "a.c", "-o", "out/x.o", "-MD"});
+  ASSERT_EQ(job.outputs.size(), 2U);
+  EXPECT_EQ(job.outputs[1].name, "d");
+  EXPECT_EQ(job.outputs[1].path, "out/x.d");
+  EXPECT_TRUE(job.hash_output_path);  // the default target names the object
+  auto job2 = job_of({"-c", "a.c", "-o", "x.o", "-MMD", "-MF", "deps/a.dep", "-MT", "tgt"});
+  EXPECT_EQ(job2.outputs[1].path, "deps/a.dep");
+  EXPECT_FALSE(job2.hash_output_path);
+  // -MF alone writes nothing.
+  EXPECT_EQ(job_of({"-c", "a.c", "-MF", "a.d"}).outputs.size(), 1U);
+  // The preprocessor run gets none of the dependency options, and -E.
+  auto pp = job2.preprocess_args;
+  EXPECT_EQ(std::count(pp.begin(), pp.end(), "-MMD"), 0);
+  EXPECT_EQ(std::count(pp.begin(), pp.end(), "-MF"), 0);
+  EXPECT_EQ(std::count(pp.begin(), pp.end(), "tgt"), 0);
+  EXPECT_EQ(std::count(pp.begin(), pp.end(), "-c"), 0);
+  EXPECT_EQ(std::count(pp.begin(), pp.end(), "x.o"), 0);
+  EXPECT_EQ(pp.back(), "-E");
+}
+
+TEST(GccArgs, SplitDwarfAndCoverageOutputs) {
+  auto job = job_of({"-c", "a.c", "-o", "o/a.o", "-g", "-gsplit-dwarf", "--coverage"});
+  ASSERT_EQ(job.outputs.size(), 3U);
+  EXPECT_EQ(job.outputs[1].path, "o/a.dwo");
+  EXPECT_FALSE(job.outputs[1].required);
+  EXPECT_EQ(job.outputs[2].path, "o/a.gcno");
+  EXPECT_TRUE(job.hash_cwd);
+  EXPECT_TRUE(job.hash_output_path);
+}
+
+TEST(GccArgs, ResponseFileQuoting) {
+  auto v = split_response_file("-DA=1 'two words' \"dq \\\" x\" back\\ slash\n-c\t\"\"");
+  ASSERT_EQ(v.size(), 6U);
+  EXPECT_EQ(v[0], "-DA=1");
+  EXPECT_EQ(v[1], "two words");
+  EXPECT_EQ(v[2], "dq \" x");
+  EXPECT_EQ(v[3], "back slash");
+  EXPECT_EQ(v[4], "-c");
+  EXPECT_EQ(v[5], "");
+}
+
+TEST(GccArgs, UnreadableResponseFileIsNotCacheable) {
+  EXPECT_EQ(reason_of({"@/nonexistent/rsp", "-c", "a.c"}), "@");
+}
+
+// Every argument that can change the output must change the key.
+TEST(GccKey, FlagsThatChangeTheKey) {
+  const std::vector<std::string> base = {"-c", "a.c", "-o", "a.o"};
+  const std::string k = key_of(base);
+  const std::vector<std::vector<std::string>> variants = {
+      {"-O2"}, {"-O3"}, {"-g"}, {"-DX=1"}, {"-D", "X"}, {"-UX"}, {"-Iinc"}, {"-I", "inc2"}, {"-std=c11"},
+      {"-fPIC"}, {"-m32"}, {"-Wall"}, {"-Werror"}, {"-w"}, {"-include", "x.h"}, {"-isystem", "s"},
+      {"-ffast-math"}, {"-fno-inline"}, {"-MD"}, {"-MMD"}, {"-MD", "-MP"}, {"-MD", "-MT", "t"}, {"-MD", "-MQ", "t"},
+      {"--coverage"}, {"-ftest-coverage"}, {"-fprofile-arcs"}, {"-gsplit-dwarf"}, {"-Xclang", "-fno-pch-timestamp"},
+      {"-fdiagnostics-color=always"}, {"-frecord-gcc-switches"}, {"-Wa,--noexecstack"}, {"--sysroot", "/x"},
+      {"-target", "x86_64-linux-gnu"}, {"-x", "c++"}};
+  for (const auto& extra : variants) {
+    auto args = base;
+    args.insert(args.begin(), extra.begin(), extra.end());
+    EXPECT_NE(key_of(args), k) << "flag did not change the key: " << extra[0];
+  }
+}
+
+TEST(GccKey, OutputLocationsDoNotChangeTheKeyUnlessEmbedded) {
+  EXPECT_EQ(key_of({"-c", "a.c", "-o", "a.o"}), key_of({"-c", "a.c", "-o", "b.o"}));
+  EXPECT_EQ(key_of({"-c", "a.c", "-o", "a.o", "-MD", "-MT", "t", "-MF", "a.d"}),
+            key_of({"-c", "a.c", "-o", "b.o", "-MD", "-MT", "t", "-MF", "other.d"}));
+  // The default dependency target is the object path: it must change the key.
+  EXPECT_NE(key_of({"-c", "a.c", "-o", "a.o", "-MD"}), key_of({"-c", "a.c", "-o", "b.o", "-MD"}));
+  EXPECT_NE(key_of({"-c", "a.c", "-o", "a.o", "-gsplit-dwarf"}), key_of({"-c", "a.c", "-o", "b.o", "-gsplit-dwarf"}));
+  EXPECT_NE(key_of({"-c", "a.c", "-o", "a.o", "--coverage"}), key_of({"-c", "a.c", "-o", "b.o", "--coverage"}));
+}
+
+TEST(GccKey, CwdMattersOnlyWhenEmbedded) {
+  EXPECT_EQ(key_of({"-c", "a.c"}, "/one"), key_of({"-c", "a.c"}, "/two"));
+  EXPECT_NE(key_of({"-c", "a.c", "-g"}, "/one"), key_of({"-c", "a.c", "-g"}, "/two"));
+  EXPECT_NE(key_of({"-c", "a.c", "-ggdb3"}, "/one"), key_of({"-c", "a.c", "-ggdb3"}, "/two"));
+  EXPECT_EQ(key_of({"-c", "a.c", "-g0"}, "/one"), key_of({"-c", "a.c", "-g0"}, "/two"));
+  EXPECT_NE(key_of({"-c", "a.c", "-fprofile-arcs"}, "/one"), key_of({"-c", "a.c", "-fprofile-arcs"}, "/two"));
+}
+
+TEST(GccKey, EnvironmentThatChangesOutput) {
+  Invocation a = inv({"-c", "a.c"});
+  Invocation b = a;
+  b.env.push_back("LANG=de_DE.UTF-8");
+  Invocation c = a;
+  c.env.push_back("UNRELATED=1");
+  auto job = std::get<CompileJob>(parse_c_arguments(CompilerKind::gcc, a));
+  CompilerInfo info{"/usr/bin/gcc", CompilerKind::gcc, "identity"};
+  EXPECT_NE(c_key_prefix(info, job, a), c_key_prefix(info, job, b));
+  EXPECT_EQ(c_key_prefix(info, job, a), c_key_prefix(info, job, c));
+  CompilerInfo other{"/usr/bin/gcc", CompilerKind::gcc, "other-identity"};
+  EXPECT_NE(c_key_prefix(info, job, a), c_key_prefix(other, job, a));
+}
+
+TEST(GccArgs, DependenciesOutputEnvIsNotCacheable) {
+  Invocation i = inv({"-c", "a.c"});
+  i.env.push_back("DEPENDENCIES_OUTPUT=a.d");
+  auto r = parse_c_arguments(CompilerKind::gcc, i);
+  ASSERT_TRUE(std::holds_alternative<NotCacheable>(r));
+}
+
+}  // namespace
+}  // namespace sccache
