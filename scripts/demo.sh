@@ -13,9 +13,9 @@ trap '"$SCCACHE" --stop-server >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 "$SCCACHE" --stop-server >/dev/null 2>&1 || true
 "$SCCACHE" --zero-stats >/dev/null
 for round in 1 2; do
-  echo "== build $round (clean build dir) =="
-  make -s -C examples/hello clean all BUILD="$work/build$round" CC="$SCCACHE gcc" CXX="$SCCACHE g++"
-  "$work/build$round/hello"
+  echo "== build $round (from a clean build dir) =="
+  make -s -C examples/hello clean all BUILD="$work/build" CC="$SCCACHE gcc" CXX="$SCCACHE g++"
+  "$work/build/hello"
 done
 echo "== sccache --show-stats =="
 "$SCCACHE" --show-stats
