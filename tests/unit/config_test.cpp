@@ -1,0 +1,87 @@
+// Configuration: defaults, file keys, env overrides, and errors that name the key at fault.
+#include <gtest/gtest.h>
+
+#include "config/config.hpp"
+#include "util/fs.hpp"
+
+namespace sccache {
+namespace {
+
+TEST(Config, Defaults) {
+  auto cfg = load_config({{"HOME", "/home/u"}});
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  EXPECT_EQ(cfg->disk.dir, "/home/u/.cache/sccache");
+  EXPECT_EQ(cfg->disk.size, 10ULL << 30);
+  EXPECT_EQ(cfg->port, 4226);
+  EXPECT_EQ(cfg->idle_timeout_secs, 600U);
+  EXPECT_EQ(cfg->config_path, "/home/u/.config/sccache/config");
+}
+
+TEST(Config, EnvOverrides) {
+  auto cfg = load_config({{"HOME", "/h"}, {"SCCACHE_DIR", "/c"}, {"SCCACHE_CACHE_SIZE", "1M"},
+                          {"SCCACHE_SERVER_PORT", "5000"}, {"SCCACHE_IDLE_TIMEOUT", "0"}});
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->disk.dir, "/c");
+  EXPECT_EQ(cfg->disk.size, 1U << 20);
+  EXPECT_EQ(cfg->port, 5000);
+  EXPECT_EQ(cfg->idle_timeout_secs, 0U);
+}
+
+TEST(Config, BadEnvValuesNameTheVariable) {
+  auto a = load_config({{"HOME", "/h"}, {"SCCACHE_CACHE_SIZE", "lots"}});
+  ASSERT_FALSE(a);
+  EXPECT_NE(a.error().message.find("SCCACHE_CACHE_SIZE"), std::string::npos);
+  auto b = load_config({{"HOME", "/h"}, {"SCCACHE_SERVER_PORT", "99999"}});
+  ASSERT_FALSE(b);
+  EXPECT_NE(b.error().message.find("SCCACHE_SERVER_PORT"), std::string::npos);
+}
+
+TEST(Config, FileKeys) {
+  Config cfg;
+  ASSERT_TRUE(apply_config_text(cfg, "[cache.disk]\ndir = \"/x\"\nsize = 1048576\n[cache.redis]\nurl = \"redis://h\"\n", "f"));
+  EXPECT_EQ(cfg.disk.dir, "/x");
+  EXPECT_EQ(cfg.disk.size, 1048576U);
+  EXPECT_EQ(cfg.remote.redis_url.value_or(""), "redis://h");
+}
+
+TEST(Config, UnknownKeyIsAnErrorNamingIt) {
+  Config cfg;
+  auto st = apply_config_text(cfg, "[cache.disk]\ndirectory = \"/x\"\n", "f");
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message.find("cache.disk.directory"), std::string::npos) << st.error().message;
+  auto top = apply_config_text(cfg, "[cache]\n[bogus]\n", "f");
+  ASSERT_FALSE(top);
+  EXPECT_NE(top.error().message.find("bogus"), std::string::npos);
+}
+
+TEST(Config, MistypedKeyIsAnErrorNamingIt) {
+  Config cfg;
+  auto st = apply_config_text(cfg, "[cache.disk]\nsize = \"big\"\n", "f");
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message.find("cache.disk.size"), std::string::npos);
+  auto st2 = apply_config_text(cfg, "[cache.disk]\ndir = 3\n", "f");
+  ASSERT_FALSE(st2);
+  EXPECT_NE(st2.error().message.find("cache.disk.dir"), std::string::npos);
+}
+
+TEST(Config, SyntaxErrorNamesLine) {
+  Config cfg;
+  auto st = apply_config_text(cfg, "[cache.disk]\ndir = \n", "myfile");
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message.find("line 2"), std::string::npos) << st.error().message;
+}
+
+TEST(Config, EnvOverridesFile) {
+  auto dir = make_temp_dir("sccache-cfg-");
+  ASSERT_TRUE(dir);
+  std::string path = *dir + "/config";
+  ASSERT_TRUE(write_file_atomic(path, "[cache.disk]\ndir = \"/from-file\"\nsize = 2048\n", 0644));
+  auto cfg = load_config({{"HOME", "/h"}, {"SCCACHE_CONF", path}, {"SCCACHE_DIR", "/from-env"}});
+  ASSERT_TRUE(cfg);
+  EXPECT_EQ(cfg->disk.dir, "/from-env");
+  EXPECT_EQ(cfg->disk.size, 2048U);
+  remove_tree(*dir);
+}
+
+}  // namespace
+}  // namespace sccache
