@@ -19,12 +19,16 @@ void hash_key_material(Hasher& h, const CompilerInfo& compiler, const CompileJob
   for (size_t i = 0; i < job.args.size(); ++i) {
     const std::string& a = job.args[i];
     const ArgSpec* spec = a.size() > 1 && a[0] == '-' ? find_arg_spec(a) : nullptr;
+    bool separate_value = spec != nullptr && i + 1 < job.args.size() &&
+                          (spec->form == ArgForm::separate ||
+                           (spec->form == ArgForm::joined_or_separate && a.size() == spec->name.size()));
     if (spec != nullptr && (spec->role == ArgRole::output || spec->role == ArgRole::dep_file)) {
-      h.update_field(spec->name);
-      if (a.size() == spec->name.size()) ++i;  // skip the separate value
-      continue;
+      h.update_field(spec->name);  // where the file goes is not part of what it contains
+    } else {
+      h.update_field(a);
+      if (separate_value) h.update_field(job.args[i + 1]);
     }
-    h.update_field(a);
+    if (separate_value) ++i;
   }
   if (job.hash_cwd) {
     h.update_field("cwd");
@@ -60,6 +64,12 @@ KeyOutcome compute_c_key(const CompilerInfo& compiler, const CompileJob& job, co
     auto content = read_file(absolute_from(inv.cwd, job.input));
     if (!content) {
       out.error = content.error().message;
+      return out;
+    }
+    // The assembler reads these files itself; their content would be missing from the key.
+    if (job.language == "assembler" &&
+        (content->find(".include") != std::string::npos || content->find(".incbin") != std::string::npos)) {
+      out.error = "assembler source uses .include/.incbin";
       return out;
     }
     h.update_field(*content);

@@ -318,7 +318,7 @@ ParseResult parse_c_arguments(CompilerKind kind, const Invocation& inv) {
       }
     }
     ArgRole role = spec == nullptr ? R::other : spec->role;
-    if (arg.rfind("-g", 0) == 0 && arg != "-g0" && role == R::other) st.debug = true;
+    if (spec == nullptr && arg.rfind("-g", 0) == 0 && arg != "-g0") st.debug = true;
     bool keep_for_preprocess = true;
     switch (role) {
       case R::too_hard: return NotCacheable{std::string(spec->name)};

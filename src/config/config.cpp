@@ -180,7 +180,10 @@ Status apply_env(Config& cfg, const EnvMap& env) {
     cfg.idle_timeout_secs = value;
   }
   if (auto v = get(env, "SCCACHE_LOG")) cfg.log_level = to_lower(*v);
-  if (auto v = get(env, "SCCACHE_ERROR_LOG")) cfg.error_log = *v;
+  if (auto v = get(env, "SCCACHE_ERROR_LOG"); v && !v->empty()) {
+    cfg.error_log = absolute_from(current_dir(), *v);  // the daemon changes directory to /
+    if (cfg.log_level.empty()) cfg.log_level = "warn";
+  }
   if (auto v = get(env, "SCCACHE_REDIS"); v && !v->empty()) cfg.remote.redis_url = *v;
   if (auto v = get(env, "SCCACHE_MEMCACHED"); v && !v->empty()) cfg.remote.memcached_url = *v;
   if (auto v = get(env, "SCCACHE_BUCKET"); v && !v->empty()) cfg.remote.s3_bucket = *v;

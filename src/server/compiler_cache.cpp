@@ -9,11 +9,15 @@ Expected<CompilerInfo> CompilerCache::get(const std::string& exe, const std::vec
   auto real = real_path(exe);
   auto st = stat_file(real.value_or(exe));
   if (!st) return make_error("compiler not found: " + exe);
-  {
+  auto cached = [&]() -> std::optional<CompilerInfo> {
     std::lock_guard lock(mu_);
     auto it = slots_.find(exe);
     if (it != slots_.end() && it->second.stat == *st) return it->second.info;
-  }
+    return std::nullopt;
+  };
+  if (auto info = cached()) return *info;
+  std::lock_guard detecting(detect_mu_);
+  if (auto info = cached()) return *info;
   SCCACHE_TRY(info, detect_compiler(exe, env, probe_path_, runner_));
   std::lock_guard lock(mu_);
   slots_[exe] = Slot{*st, info};

@@ -24,6 +24,7 @@ class CompilerCache {
   };
   std::string probe_path_;
   ProcessRunner& runner_;
+  std::mutex detect_mu_;  // one detection at a time: parallel first uses probe once
   std::mutex mu_;
   std::map<std::string, Slot> slots_;  // guarded by mu_
 };

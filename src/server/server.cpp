@@ -101,7 +101,8 @@ void Server::run() {
         break;
       }
       auto left = active_ == 0 ? idle - (now - last_activity_) : idle;
-      timeout_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(left).count()) + 1;
+      auto left_ms = std::chrono::duration_cast<std::chrono::milliseconds>(left).count() + 1;
+      timeout_ms = static_cast<int>(std::min<int64_t>(left_ms, 3600 * 1000));
     } else {
       timeout_ms = -1;
     }

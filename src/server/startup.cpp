@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
@@ -89,7 +90,11 @@ int run_server_process(const EnvMap& env) {
   report(notify_fd, "ok " + std::to_string((*server)->port()));
   (*server)->run();
   spdlog::info("server stopped");
-  return 0;
+  spdlog::shutdown();
+  // Sessions still running after the grace period are detached threads using the server:
+  // leave without running destructors.
+  std::fflush(nullptr);
+  ::_exit(0);
 }
 
 }  // namespace sccache

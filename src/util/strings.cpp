@@ -50,6 +50,7 @@ std::optional<uint64_t> parse_size(std::string_view text) {
   uint64_t value = 0;
   auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
   if (ec != std::errc() || ptr != t.data() + t.size() || t.empty()) return std::nullopt;
+  if (value > UINT64_MAX / mult) return std::nullopt;
   return value * mult;
 }
 

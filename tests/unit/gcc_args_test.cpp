@@ -208,3 +208,20 @@ TEST(GccArgs, DependenciesOutputEnvIsNotCacheable) {
 
 }  // namespace
 }  // namespace sccache
+
+namespace sccache {
+namespace {
+
+// Regression: a separate value spelled like an output option must not hide the next argument.
+TEST(GccKey, SeparateValuesAreHashedWithTheirFlag) {
+  EXPECT_NE(key_of({"-c", "a.c", "-Xlinker", "-o", "-O2"}), key_of({"-c", "a.c", "-Xlinker", "-o", "-O0"}));
+  EXPECT_NE(key_of({"-c", "a.c", "-include", "a.h"}), key_of({"-c", "a.c", "-include", "b.h"}));
+}
+
+TEST(GccArgs, GccToolchainIsNotDebugInfo) {
+  EXPECT_FALSE(job_of({"-c", "a.c", "-gcc-toolchain", "/opt/gcc"}).hash_cwd);
+  EXPECT_TRUE(job_of({"-c", "a.c", "-g3"}).hash_cwd);
+}
+
+}  // namespace
+}  // namespace sccache
