@@ -89,6 +89,11 @@ KeyOutcome compute_c_key(const CompilerInfo& compiler, const CompileJob& job, co
       out.preprocess_failed = std::move(*result);
       return out;
     }
+    // `.incbin` (e.g. in inline asm) reads a file the key cannot see.
+    if (result->stdout_data.find(".incbin") != std::string::npos) {
+      out.error = "source uses .incbin";
+      return out;
+    }
     // Line markers stay in: file names and line numbers reach -g output and diagnostics.
     h.update_field(result->stdout_data);
   }
