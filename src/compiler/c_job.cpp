@@ -70,6 +70,7 @@ KeyOutcome compute_c_key(const CompilerInfo& compiler, const CompileJob& job, co
     if (job.language == "assembler" &&
         (content->find(".include") != std::string::npos || content->find(".incbin") != std::string::npos)) {
       out.error = "assembler source uses .include/.incbin";
+      out.not_cacheable = true;
       return out;
     }
     h.update_field(*content);
@@ -92,6 +93,7 @@ KeyOutcome compute_c_key(const CompilerInfo& compiler, const CompileJob& job, co
     // `.incbin` (e.g. in inline asm) reads a file the key cannot see.
     if (result->stdout_data.find(".incbin") != std::string::npos) {
       out.error = "source uses .incbin";
+      out.not_cacheable = true;
       return out;
     }
     // Line markers stay in: file names and line numbers reach -g output and diagnostics.

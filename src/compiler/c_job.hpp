@@ -16,6 +16,7 @@ struct KeyOutcome {
   std::optional<std::string> key;             // set on success
   std::optional<ProcessResult> preprocess_failed;  // the preprocessor ran and failed
   std::string error;                          // could not run at all
+  bool not_cacheable = false;                 // with `error`: the input defeats the key
 };
 
 // Runs the preprocessor (or reads an already-preprocessed input) and digests everything

@@ -178,12 +178,16 @@ CompileOutcome CompileService::run_job(const CompilerInfo& compiler, const Compi
     // The preprocessor failed (e.g. a missing header): the compile itself reports it exactly.
     auto result = run_limited(command);
     if (!result) return {ErrorResponse{result.error().message}, {}};
+    if (!key.error.empty()) spdlog::debug("compiling uncached: {}", key.error);
     stats_.update([&](ServerStats& s) {
-      if (result->success()) {
-        ++s.cache_errors[kLang];
+      if (!result->success()) {
+        ++s.compile_fails;
+      } else if (key.not_cacheable) {
+        ++s.cache_misses[kLang];
         ++s.non_cacheable_compilations;
       } else {
-        ++s.compile_fails;
+        ++s.cache_errors[kLang];
+        ++s.non_cacheable_compilations;
       }
     });
     return {finished_from(*result, job.color), {}};

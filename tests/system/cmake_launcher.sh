@@ -65,7 +65,7 @@ for cxx in "${CXX_COMPILERS[@]}"; do
     if ((round == 1)); then
       expect_delta "$tag-configured" "$tag-built" "$J_MISSES" "$TUS" "$tag: misses"
       expect_delta "$tag-configured" "$tag-built" "$J_HITS" 0 "$tag: hits"
-      wait_writes "$(($(sval "$tag-built" "$J_WRITES") + TUS))" 30
+      wait_writes "$(($(sval "$tag-configured" "$J_WRITES") + TUS))" 30
     else
       expect_delta "$tag-configured" "$tag-built" "$J_MISSES" 0 "$tag: misses"
       expect_delta "$tag-configured" "$tag-built" "$J_HITS" "$TUS" "$tag: hits"

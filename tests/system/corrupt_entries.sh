@@ -34,10 +34,11 @@ compile_round() { # compile_round EXPECT
   done
 }
 
+# entry_files: every file below SCCACHE_DIR except inside directories named like temp dirs.
 entry_files() {
-  find "$SCCACHE_DIR" -type f \
-    -not -ipath '*/tmp/*' -not -ipath '*/.tmp/*' -not -ipath '*/temp/*' -not -ipath '*/tmp.*/*' \
-    -print0
+  find "$SCCACHE_DIR" -mindepth 1 -type d \
+    \( -iname tmp -o -iname .tmp -o -iname temp -o -iname 'tmp.*' -o -iname '*.tmp' \) -prune \
+    -o -type f -print0
 }
 
 # damage MODE: truncate or garble every entry file.

@@ -22,12 +22,6 @@ write_file src/main.c <<'EOF'
 int a(void);
 int main(void) { printf("%d\n", a() + 41); return 0; }
 EOF
-write_file src/asm.s <<'EOF'
-	.text
-	.globl	asm_fn
-asm_fn:
-	ret
-EOF
 echo 'not a source' >notes.txt
 mkdir -p obj
 
@@ -82,7 +76,21 @@ for cc in "${C_COMPILERS[@]}"; do
   log "$cc: other odd calls behave like the plain compiler"
   compile_check uncached -- "$cc" -c
   compile_check uncached --out notes.o -- "$cc" -c notes.txt
-  compile_check uncached --out obj/asm.o -- "$cc" -x assembler -c src/asm.s -o obj/asm.o
+
+  log "$cc: assembler sources (cached or not) follow their content and includes"
+  printf '\t.text\n\t.globl\tasm_fn\nasm_fn:\n\tret\n' >src/asm.s
+  compile_check any --out obj/asm.o -- "$cc" -x assembler -c src/asm.s -o obj/asm.o
+  compile_check any --out obj/asm.o -- "$cc" -x assembler -c src/asm.s -o obj/asm.o
+  printf '\t.text\n\t.globl\tother_fn\nother_fn:\n\tnop\n\tret\n' >src/asm.s
+  compile_check any --out obj/asm.o -- "$cc" -x assembler -c src/asm.s -o obj/asm.o
+  compile_check any --out obj/asm.o -- "$cc" -c src/asm.s -o obj/asm.o
+  # shellcheck disable=SC2016 # $VALUE is an assembler immediate, not a shell variable
+  printf '#include "asm.h"\n\t.text\n\t.globl\tasm_fn\nasm_fn:\n\tmov $VALUE, %%eax\n\tret\n' >src/pp.S
+  echo '#define VALUE 1' >src/asm.h
+  compile_check any --out obj/pp.o -- "$cc" -c src/pp.S -o obj/pp.o
+  compile_check any --out obj/pp.o -- "$cc" -c src/pp.S -o obj/pp.o
+  echo '#define VALUE 2' >src/asm.h
+  compile_check any --out obj/pp.o -- "$cc" -c src/pp.S -o obj/pp.o
   compile_check any -- "$cc" --version
 done
 
