@@ -63,6 +63,24 @@ for cxx in "${CXX_COMPILERS[@]}"; do
   expect_eq "$(./tmpl)" 42 "$cxx: program linked from the cached object"
 done
 
+log "an empty source file, non-ASCII and spaced file names"
+: >src/empty.c
+mkdir -p 'src/ünï cödé'
+cp src/hello.c 'src/ünï cödé/hëllo wörld.c'
+cp src/hello.h 'src/ünï cödé/hello.h'
+for cc in "${C_COMPILERS[@]}"; do
+  compile_check miss --out empty.o -- "$cc" -c src/empty.c -o empty.o
+  compile_check hit --out empty.o -- "$cc" -c src/empty.c -o empty.o
+  compile_check miss --out 'wörld.o' -- "$cc" -g -c 'src/ünï cödé/hëllo wörld.c' -o 'wörld.o'
+  compile_check hit --out 'wörld.o' -- "$cc" -g -c 'src/ünï cödé/hëllo wörld.c' -o 'wörld.o'
+done
+
+log "a long command line (3000 -D flags, one of them used)"
+defs=()
+for ((i = 0; i < 3000; i++)); do defs+=("-DUNUSED_MACRO_NUMBER_$i=some_value_$i"); done
+compile_check miss --out long.o -- gcc "${defs[@]}" -DHELLO_EXTRA=1 -O1 -c src/hello.c -o long.o
+compile_check hit --out long.o -- gcc "${defs[@]}" -DHELLO_EXTRA=1 -O1 -c src/hello.c -o long.o
+
 log "stats: cache location and size"
 expect_eq "$(stat_json .cache_location)" "Local disk: \"$SCCACHE_DIR\"" "cache_location"
 size=$(stat_json '.cache_size // 0')
@@ -96,3 +114,12 @@ compile_check hit --out logged.o -- "$PWD/bin/gcc-logged" -c src/hello.c -o logg
 # may preprocess but must not compile again.
 compiles=$(grep -c -- '-o logged.o' "$TEST_TMP/compiler-calls.log" || true)
 expect_eq "$compiles" 1 "compile invocations of the real compiler during the hit (plain run included)"
+
+log "SCCACHE_DIR with spaces and non-ASCII characters"
+run_to stop2 "$SCCACHE_BIN" --stop-server
+wait_until 15 port_closed "$SCCACHE_SERVER_PORT" || fail "server still listening after --stop-server"
+export SCCACHE_DIR="$TEST_TMP/cäche dir/with space"
+compile_check miss --out hello.o -- gcc -c src/hello.c -o hello.o
+compile_check hit --out hello.o -- gcc -c src/hello.c -o hello.o
+expect_eq "$(stat_json .cache_location)" "Local disk: \"$SCCACHE_DIR\"" "cache_location with spaces"
+[[ -n $(find "$SCCACHE_DIR" -type f | head -1) ]] || fail "nothing written below '$SCCACHE_DIR'"

@@ -72,6 +72,18 @@ for cc in "${C_COMPILERS[@]}"; do
   compile_check hit --out obj/hash_error.o -- "$cc" -DOK -c src/hash_error.c -o obj/hash_error.o
 done
 
+log "about 1 MB of warnings is replayed whole (miss and hit)"
+python3 - <<'EOF'
+with open("src/noisy.c", "w") as f:
+    for i in range(5000):
+        f.write(f"int noisy_function_number_{i}(void) {{ int unused_variable_number_{i}; return {i}; }}\n")
+EOF
+for cc in "${C_COMPILERS[@]}"; do
+  compile_check miss --out obj/noisy.o -- "$cc" -Wall -c src/noisy.c -o obj/noisy.o
+  compile_check hit --out obj/noisy.o -- "$cc" -Wall -c src/noisy.c -o obj/noisy.o
+  expect_ge "$(stat -c %s "$RUNS/sc$LAST_CHECK.err")" 500000 "$cc: bytes of warnings replayed"
+done
+
 log "compiler stdout during the compile is replayed on a hit"
 write_file bin/chatty-gcc <<'EOF'
 #!/bin/sh

@@ -87,6 +87,26 @@ for cc in "${C_COMPILERS[@]}"; do
   echo '#define FORCED 2' >force.h
   compile_check miss --out main.o -- "${base[@]}" -include force.h -DFEATURE=FORCED
 
+  log "$cc: headers found through CPATH in the client's environment"
+  CPATH=inc1 compile_check miss --out main.o -- "$cc" -c proj/main.c -o main.o -O3
+  CPATH=inc1 compile_check hit --out main.o -- "$cc" -c proj/main.c -o main.o -O3
+  CPATH=inc2 compile_check miss --out main.o -- "$cc" -c proj/main.c -o main.o -O3
+
+  log "$cc: a response file's content is part of the command"
+  echo "-c proj/main.c -o main.o -Iinc1 -DFEATURE=11" >args.rsp
+  compile_check any --out main.o -- "$cc" @args.rsp
+  compile_check any --out main.o -- "$cc" @args.rsp
+  echo "-c proj/main.c -o main.o -Iinc1 -DFEATURE=12" >args.rsp
+  compile_check any --out main.o -- "$cc" @args.rsp
+  echo "-c proj/main.c -o main.o -Iinc2 -DFEATURE=12 -O2" >args.rsp
+  compile_check any --out main.o -- "$cc" @args.rsp
+
+  log "$cc: the same file as C and as C++ (-x c++) are different compiles"
+  compile_check any --out main.o -- "$cc" -x c++ -c proj/main.c -o main.o -Iinc1
+  compile_check hit --out main.o -- "${base[@]}"
+  log "$cc: -x after the last input has no effect (and warns)"
+  compile_check any --out main.o -- "${base[@]}" -x c++
+
   log "$cc: -std change misses"
   compile_check miss --out main.o -- "${base[@]}" -std=c99
   compile_check miss --out main.o -- "${base[@]}" -std=gnu11 -O1

@@ -60,6 +60,10 @@ expect_eq "$(./prog-link)" "c says 42" "masqueraded link"
 log "the same compile via 'sccache gcc' shares the entry"
 compile_check hit --out obj/gcc.o -- gcc -O1 -c src/a.c -o obj/gcc.o
 
+log "'sccache gcc' while gcc on PATH is the masquerading link (launcher + masquerade setups)"
+PATH=$MASQ_PATH CHECK_REF_PATH=$REAL_PATH compile_check hit --out obj/gcc.o -- gcc -O1 -c src/a.c -o obj/gcc.o
+PATH=$MASQ_PATH CHECK_REF_PATH=$REAL_PATH compile_check any --out obj/gcc2.o -- gcc -O2 -c src/a.c -o obj/gcc2.o
+
 log "no real gcc left on PATH: fails fast, no recursion"
 started=$SECONDS
 PATH=$PWD/mbin:$PWD/empty run_to lonely gcc -O1 -c src/a.c -o obj/lonely.o

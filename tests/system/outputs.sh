@@ -39,6 +39,13 @@ for cc in "${C_COMPILERS[@]}"; do
   compile_check hit --out obj/cov2.o --out obj/cov2.gcno -- \
     "$cc" -fprofile-arcs -ftest-coverage -frandom-seed=fixed -c src/a.c -o obj/cov2.o
 
+  log "$cc: -gsplit-dwarf into another object name: the skeleton names the new .dwo"
+  compile_check any --out obj/other.o --out obj/other.dwo -- "$cc" -g -gsplit-dwarf -c src/a.c -o obj/other.o
+  compile_check hit --out obj/other.o --out obj/other.dwo -- "$cc" -g -gsplit-dwarf -c src/a.c -o obj/other.o
+  log "$cc: --coverage into another object name: the object names the new .gcda"
+  compile_check any --out obj/cov-other.o --out obj/cov-other.gcno -- \
+    "$cc" --coverage -frandom-seed=fixed -c src/a.c -o obj/cov-other.o
+
   log "$cc: -S writes assembly (with and without -o, with a stray -c)"
   compile_check any --out a.s -- "$cc" -S -O1 src/a.c
   compile_check any --out a.s -- "$cc" -S -O1 src/a.c
