@@ -127,6 +127,7 @@ void Server::run() {
   if (!idle_cv_.wait_for(lock, kShutdownGrace, [this] { return active_ == 0; })) {
     spdlog::warn("shutting down with {} connections still open", active_);
   }
+  remove_tree(work_dir_);  // the process exits without running destructors
 }
 
 void Server::session(int fd) {
