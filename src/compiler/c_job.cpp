@@ -1,5 +1,8 @@
 #include "compiler/c_job.hpp"
 
+#include <chrono>
+#include <set>
+
 #include "compiler/gcc_args.hpp"
 #include "util/fs.hpp"
 #include "util/hash.hpp"
@@ -54,8 +57,88 @@ std::string c_key_prefix(const CompilerInfo& compiler, const CompileJob& job, co
   return h.finish_hex();
 }
 
+std::string c_direct_key(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv,
+                         const std::string& input_digest) {
+  Hasher h;
+  hash_key_material(h, compiler, job, inv);
+  h.update_field("direct-v1");
+  h.update_field(job.input);
+  h.update_field(inv.cwd);
+  h.update_field(input_digest);
+  return h.finish_hex();
+}
+
+std::vector<std::string> files_from_line_markers(std::string_view text, const std::string& cwd) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t eol = text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = text.size();
+    std::string_view line = text.substr(pos, eol - pos);
+    pos = eol + 1;
+    // `# 12 "path" flags` (gcc, clang) or `#line 12 "path"`.
+    if (line.size() < 5 || line[0] != '#') continue;
+    size_t q = line.find('"');
+    if (q == std::string_view::npos) continue;
+    std::string_view head = line.substr(1, q - 1);
+    if (head.rfind("line", 0) == 0) head.remove_prefix(4);
+    bool marker = !head.empty();
+    for (char c : head) {
+      if (c != ' ' && (c < '0' || c > '9')) marker = false;
+    }
+    if (!marker) continue;
+    std::string path;
+    size_t i = q + 1;
+    for (; i < line.size() && line[i] != '"'; ++i) {
+      if (line[i] == '\\' && i + 1 < line.size()) {
+        char n = line[i + 1];
+        if (n >= '0' && n <= '7') {
+          int v = 0;
+          size_t k = i + 1;
+          for (int d = 0; d < 3 && k < line.size() && line[k] >= '0' && line[k] <= '7'; ++d, ++k) v = v * 8 + (line[k] - '0');
+          path.push_back(static_cast<char>(v));
+          i = k - 1;
+        } else {
+          path.push_back(n);
+          ++i;
+        }
+      } else {
+        path.push_back(line[i]);
+      }
+    }
+    if (path.empty() || path[0] == '<') continue;
+    std::string abs = absolute_from(cwd, path);
+    if (seen.insert(abs).second) out.push_back(abs);
+  }
+  return out;
+}
+
+std::vector<std::string> search_dirs_from_verbose(std::string_view stderr_text, const std::string& cwd) {
+  std::vector<std::string> out;
+  bool in_list = false;
+  size_t pos = 0;
+  while (pos < stderr_text.size()) {
+    size_t eol = stderr_text.find('\n', pos);
+    if (eol == std::string_view::npos) eol = stderr_text.size();
+    std::string_view line = stderr_text.substr(pos, eol - pos);
+    pos = eol + 1;
+    if (line.find("search starts here:") != std::string_view::npos) {
+      in_list = true;
+      continue;
+    }
+    if (line.rfind("End of search list.", 0) == 0) break;
+    if (!in_list || line.empty() || line[0] != ' ') continue;
+    std::string dir(line.substr(1));
+    auto fw = dir.find(" (framework directory)");
+    if (fw != std::string::npos) dir.resize(fw);
+    out.push_back(absolute_from(cwd, dir));
+  }
+  return out;
+}
+
 KeyOutcome compute_c_key(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv,
-                         ProcessRunner& runner) {
+                         ProcessRunner& runner, bool want_dependencies) {
   KeyOutcome out;
   Hasher h;
   hash_key_material(h, compiler, job, inv);
@@ -78,9 +161,13 @@ KeyOutcome compute_c_key(const CompilerInfo& compiler, const CompileJob& job, co
     ProcessSpec spec;
     spec.argv.push_back(inv.exe);
     spec.argv.insert(spec.argv.end(), job.preprocess_args.begin(), job.preprocess_args.end());
+    if (want_dependencies) spec.argv.emplace_back("-v");  // prints the include search list
     spec.env = inv.env;
     spec.cwd = inv.cwd;
     spec.umask = inv.umask;
+    out.started_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
     auto result = runner.run(spec);
     if (!result) {
       out.error = result.error().message;
@@ -98,6 +185,10 @@ KeyOutcome compute_c_key(const CompilerInfo& compiler, const CompileJob& job, co
     }
     // Line markers stay in: file names and line numbers reach -g output and diagnostics.
     h.update_field(result->stdout_data);
+    if (want_dependencies) {
+      out.include_files = files_from_line_markers(result->stdout_data, inv.cwd);
+      out.search_dirs = search_dirs_from_verbose(result->stderr_data, inv.cwd);
+    }
   }
   out.key = h.finish_hex();
   return out;

@@ -17,12 +17,27 @@ struct KeyOutcome {
   std::optional<ProcessResult> preprocess_failed;  // the preprocessor ran and failed
   std::string error;                          // could not run at all
   bool not_cacheable = false;                 // with `error`: the input defeats the key
+  // With `want_dependencies`: what the preprocessor read, for direct-mode manifests.
+  std::vector<std::string> include_files;     // absolute, from the line markers
+  std::vector<std::string> search_dirs;       // absolute, from -v, in search order
+  int64_t started_ns = 0;                     // wall clock before the preprocessor ran
 };
 
 // Runs the preprocessor (or reads an already-preprocessed input) and digests everything
 // that can change the outputs.
 KeyOutcome compute_c_key(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv,
-                         ProcessRunner& runner);
+                         ProcessRunner& runner, bool want_dependencies = false);
+
+// Direct-mode key: the key material plus the input's path, cwd and content digest, computed
+// without running the preprocessor. It names a manifest, never a result.
+std::string c_direct_key(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv,
+                         const std::string& input_digest);
+
+// Files named by the line markers of preprocessed text (absolute, de-duplicated, in order),
+// without pseudo-files like <built-in>.
+std::vector<std::string> files_from_line_markers(std::string_view text, const std::string& cwd);
+// The include search list printed by `-v` (absolute, in order).
+std::vector<std::string> search_dirs_from_verbose(std::string_view stderr_text, const std::string& cwd);
 
 // Digest of the key material that is not the preprocessed text (exposed for unit tests).
 std::string c_key_prefix(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv);

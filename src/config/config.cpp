@@ -179,6 +179,16 @@ Status apply_env(Config& cfg, const EnvMap& env) {
     }
     cfg.idle_timeout_secs = value;
   }
+  if (auto v = get(env, "SCCACHE_DIRECT"); v && !v->empty()) {
+    std::string d = to_lower(*v);
+    if (d == "1" || d == "true" || d == "on" || d == "yes") {
+      cfg.direct_mode = true;
+    } else if (d == "0" || d == "false" || d == "off" || d == "no") {
+      cfg.direct_mode = false;
+    } else {
+      return make_error("SCCACHE_DIRECT: expected true or false, got `" + *v + "`");
+    }
+  }
   if (auto v = get(env, "SCCACHE_LOG")) cfg.log_level = to_lower(*v);
   if (auto v = get(env, "SCCACHE_ERROR_LOG"); v && !v->empty()) {
     cfg.error_log = absolute_from(current_dir(), *v);  // the daemon changes directory to /

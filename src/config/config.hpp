@@ -42,6 +42,7 @@ struct Config {
   DistConfig dist;
   uint16_t port = 4226;
   uint64_t idle_timeout_secs = 600;
+  bool direct_mode = true;     // SCCACHE_DIRECT: skip the preprocessor when a manifest proves it safe
   std::string log_level;       // empty = logging off
   std::string error_log;       // empty = stderr
   std::string config_path;     // the file that was read (may not exist)

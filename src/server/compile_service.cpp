@@ -1,6 +1,8 @@
 #include "server/compile_service.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <set>
 
 #include "cache/entry.hpp"
 #include "compiler/c_job.hpp"
@@ -75,12 +77,111 @@ bool wants_forced_color(const CompilerInfo& compiler, const CompileJob& job, con
 }  // namespace
 
 CompileService::CompileService(Storage& storage, CompilerCache& compilers, ProcessRunner& runner,
-                               StatsCollector& stats, unsigned max_parallel_processes)
+                               StatsCollector& stats, unsigned max_parallel_processes, bool direct_mode)
     : storage_(storage),
       compilers_(compilers),
       runner_(runner),
       stats_(stats),
-      slots_(static_cast<std::ptrdiff_t>(std::max(1U, std::min(max_parallel_processes, 1024U)))) {}
+      slots_(static_cast<std::ptrdiff_t>(std::max(1U, std::min(max_parallel_processes, 1024U)))),
+      direct_mode_(direct_mode) {}
+
+bool CompileService::entry_still_valid(const ManifestEntry& entry) {
+  for (const auto& d : entry.dirs) {  // shadowing candidates: still absent, or unchanged
+    auto st = stat_file(d.path);
+    if ((st ? st->mtime_ns : -1) != d.mtime_ns) return false;
+  }
+  for (const auto& f : entry.files) {
+    auto digest = file_hashes_.digest(f.path);
+    if (!digest || digest->digest != f.digest) return false;
+  }
+  return true;
+}
+
+std::optional<CompileFinished> CompileService::try_direct(const CompilerInfo& compiler, const CompileJob& job,
+                                                          const Invocation& inv, const std::string& direct_key) {
+  auto got = storage_.get(direct_key);
+  if (!got || !got->has_value()) return std::nullopt;
+  auto manifest = decode_manifest(**got);
+  if (!manifest) {
+    storage_.remove(direct_key);
+    return std::nullopt;
+  }
+  for (const auto& entry : manifest->entries) {
+    if (!entry_still_valid(entry)) continue;
+    if (auto hit = try_hit(compiler, job, inv, entry.result_key)) {
+      spdlog::debug("direct hit {}", entry.result_key);
+      return hit;
+    }
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// What the preprocessor depended on: every file it read (by content), and every path where a
+// new file would change which file an #include finds (recorded as absent, or by mtime).
+// Nothing is recorded if any of these changed moments before the compile, or if a file uses
+// __DATE__/__TIME__/__TIMESTAMP__.
+std::optional<ManifestEntry> CompileService::manifest_entry_for(const CompileJob& job, const Invocation& inv,
+                                                                const KeyOutcome& key) {
+  constexpr int64_t kSettleNs = 2'000'000'000;
+  const int64_t limit = key.started_ns - kSettleNs;
+  ManifestEntry entry;
+  entry.result_key = *key.key;
+  std::vector<std::string> files = key.include_files;
+  std::string input = absolute_from(inv.cwd, job.input);
+  if (std::find(files.begin(), files.end(), input) == files.end()) files.push_back(input);
+  // Quote includes search the including file's directory first. Directories of installed
+  // headers (/usr/...) are left out: they hold system headers that include with <...>.
+  std::vector<std::string> user_dirs;
+  for (const auto& f : files) {
+    auto d = file_hashes_.digest(f);
+    if (!d || d->too_new || d->has_time_macros || d->mtime_ns >= limit || d->ctime_ns >= limit) {
+      spdlog::debug("direct mode: not recording, {} is {}", f,
+                    !d ? "unreadable" : d->has_time_macros ? "using __DATE__/__TIME__" : "too new");
+      return std::nullopt;
+    }
+    entry.files.push_back({f, d->digest});
+    std::string dir = dirname_of(f);
+    if (dir.rfind("/usr/", 0) != 0 && std::find(user_dirs.begin(), user_dirs.end(), dir) == user_dirs.end()) {
+      user_dirs.push_back(dir);
+    }
+  }
+  const auto& search = key.search_dirs;
+  std::set<std::string> candidates;
+  for (const auto& f : files) {
+    for (size_t k = 0; k < search.size(); ++k) {
+      const std::string& d = search[k];
+      if (f.size() <= d.size() + 1 || f.compare(0, d.size(), d) != 0 || f[d.size()] != '/') continue;
+      std::string rel = f.substr(d.size() + 1);
+      for (size_t j = 0; j < k; ++j) candidates.insert(join_path(search[j], rel));
+      for (const auto& u : user_dirs) candidates.insert(join_path(u, rel));
+      break;
+    }
+  }
+  for (const auto& f : files) candidates.erase(f);
+  for (const auto& c : candidates) {
+    auto st = stat_file(c);
+    if (st && (st->mtime_ns >= limit || st->ctime_ns >= limit)) {
+      spdlog::debug("direct mode: not recording, {} changed moments ago", c);
+      return std::nullopt;
+    }
+    entry.dirs.push_back({c, st ? st->mtime_ns : -1});
+  }
+  return entry;
+}
+
+void CompileService::update_manifest(const std::string& direct_key, ManifestEntry entry) {
+  Manifest manifest;
+  if (auto got = storage_.get(direct_key); got && got->has_value()) {
+    if (auto old = decode_manifest(**got)) manifest = std::move(*old);
+  }
+  std::erase_if(manifest.entries, [&](const ManifestEntry& e) { return e.result_key == entry.result_key; });
+  manifest.entries.insert(manifest.entries.begin(), std::move(entry));
+  if (manifest.entries.size() > kMaxManifestEntries) manifest.entries.resize(kMaxManifestEntries);
+  if (auto st = storage_.put(direct_key, encode_manifest(manifest)); !st) {
+    spdlog::debug("manifest write failed: {}", st.error().message);
+  }
+}
 
 Expected<ProcessResult> CompileService::run_limited(const ProcessSpec& spec) {
   slots_.acquire();
@@ -167,11 +268,28 @@ std::optional<CompileFinished> CompileService::try_hit(const CompilerInfo& compi
 }
 
 CompileOutcome CompileService::run_job(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv) {
+  bool recache = env_value(inv.env, "SCCACHE_RECACHE").has_value();
+  std::optional<std::string> direct_key;
+  if (direct_mode_ && !job.input_is_preprocessed) {
+    if (auto input = file_hashes_.digest(absolute_from(inv.cwd, job.input))) {
+      direct_key = c_direct_key(compiler, job, inv, input->digest);
+      if (!recache) {
+        if (auto hit = try_direct(compiler, job, inv, *direct_key)) return {std::move(*hit), {}};
+      }
+    }
+  }
   KeyOutcome key;
   {
     slots_.acquire();
-    key = compute_c_key(compiler, job, inv, runner_);
+    key = compute_c_key(compiler, job, inv, runner_, direct_key.has_value());
     slots_.release();
+  }
+  // Recording the manifest happens after the reply, on hits and misses alike.
+  std::function<void()> record;
+  if (direct_key && key.key) {
+    record = [this, direct_key = *direct_key, job, inv, key]() {
+      if (auto entry = manifest_entry_for(job, inv, key)) update_manifest(direct_key, std::move(*entry));
+    };
   }
   ProcessSpec command = c_compile_command(job, inv);
   if (!key.key) {
@@ -192,9 +310,8 @@ CompileOutcome CompileService::run_job(const CompilerInfo& compiler, const Compi
     });
     return {finished_from(*result, job.color), {}};
   }
-  bool recache = env_value(inv.env, "SCCACHE_RECACHE").has_value();
   if (!recache) {
-    if (auto hit = try_hit(compiler, job, inv, *key.key)) return {std::move(*hit), {}};
+    if (auto hit = try_hit(compiler, job, inv, *key.key)) return {std::move(*hit), record};
   }
   stats_.update([&](ServerStats& s) {
     ++s.cache_misses[kLang];
@@ -227,7 +344,7 @@ CompileOutcome CompileService::run_job(const CompilerInfo& compiler, const Compi
     entry.files.push_back({out.name, std::move(*data)});
   }
   std::string key_value = *key.key;
-  auto store = [this, key_value, entry = std::move(entry)]() {
+  auto store = [this, key_value, entry = std::move(entry), record]() {
     auto start = std::chrono::steady_clock::now();
     auto st = storage_.put(key_value, encode_entry(entry));
     stats_.update([&](ServerStats& s) {
@@ -239,6 +356,7 @@ CompileOutcome CompileService::run_job(const CompilerInfo& compiler, const Compi
       }
     });
     if (!st) spdlog::warn("cache write failed: {}", st.error().message);
+    if (st && record) record();
   };
   return {finished_from(*result, job.color), store};
 }

@@ -8,7 +8,10 @@
 
 #include "cache/storage.hpp"
 #include "protocol/messages.hpp"
+#include "cache/manifest.hpp"
+#include "compiler/c_job.hpp"
 #include "server/compiler_cache.hpp"
+#include "server/file_hash_cache.hpp"
 #include "server/stats_collector.hpp"
 #include "util/process.hpp"
 
@@ -23,7 +26,7 @@ struct CompileOutcome {
 class CompileService {
  public:
   CompileService(Storage& storage, CompilerCache& compilers, ProcessRunner& runner, StatsCollector& stats,
-                 unsigned max_parallel_processes);
+                 unsigned max_parallel_processes, bool direct_mode);
   CompileOutcome handle(const CompileRequest& request);
 
  private:
@@ -31,12 +34,20 @@ class CompileService {
   std::optional<CompileFinished> try_hit(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv,
                                          const std::string& key);
   Expected<ProcessResult> run_limited(const ProcessSpec& spec);
+  // Direct mode: a manifest entry whose files and directories are all unchanged names the result.
+  std::optional<CompileFinished> try_direct(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv,
+                                            const std::string& direct_key);
+  bool entry_still_valid(const ManifestEntry& entry);
+  std::optional<ManifestEntry> manifest_entry_for(const CompileJob& job, const Invocation& inv, const KeyOutcome& key);
+  void update_manifest(const std::string& direct_key, ManifestEntry entry);
 
   Storage& storage_;
   CompilerCache& compilers_;
   ProcessRunner& runner_;
   StatsCollector& stats_;
   std::counting_semaphore<1024> slots_;
+  bool direct_mode_;
+  FileHashCache file_hashes_;
 };
 
 }  // namespace sccache

@@ -57,7 +57,8 @@ Server::Server(const Config& config, std::unique_ptr<Storage> storage, int liste
       port_(port),
       work_dir_(std::move(work_dir)),
       compilers_(join_path(work_dir_, "probe.c"), runner_),
-      service_(*storage_, compilers_, runner_, stats_, std::max(1U, std::thread::hardware_concurrency())),
+      service_(*storage_, compilers_, runner_, stats_, std::max(1U, std::thread::hardware_concurrency()),
+               config.direct_mode),
       last_activity_(std::chrono::steady_clock::now()) {
   if (::pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) wake_pipe_[0] = wake_pipe_[1] = -1;
 }

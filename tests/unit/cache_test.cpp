@@ -142,3 +142,28 @@ TEST(DiskStorage, RemoveDropsEntry) {
 
 }  // namespace
 }  // namespace sccache
+
+#include "cache/manifest.hpp"
+
+namespace sccache {
+namespace {
+
+TEST(Manifest, RoundTripAndCorruption) {
+  Manifest m;
+  m.entries.push_back({"k1", {{"/a.c", "d1"}, {"/x.h", "d2"}}, {{"/inc/x.h", -1}, {"/o/x.h", 12345}}});
+  m.entries.push_back({"k2", {}, {}});
+  std::string bytes = encode_manifest(m);
+  auto d = decode_manifest(bytes);
+  ASSERT_TRUE(d);
+  ASSERT_EQ(d->entries.size(), 2U);
+  EXPECT_EQ(d->entries[0], m.entries[0]);
+  for (size_t i = 0; i < bytes.size(); i += 7) {
+    std::string bad = bytes;
+    bad[i] = static_cast<char>(bad[i] ^ 0x33);
+    EXPECT_FALSE(decode_manifest(bad)) << i;
+  }
+  EXPECT_FALSE(decode_manifest(encode_entry(CacheEntry{})));
+}
+
+}  // namespace
+}  // namespace sccache

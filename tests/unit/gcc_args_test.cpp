@@ -225,3 +225,46 @@ TEST(GccArgs, GccToolchainIsNotDebugInfo) {
 
 }  // namespace
 }  // namespace sccache
+
+namespace sccache {
+namespace {
+
+TEST(DirectMode, FilesFromLineMarkers) {
+  std::string text =
+      "# 0 \"a.c\"\n# 0 \"<built-in>\"\n# 0 \"<command-line>\"\n# 1 \"/usr/include/stdc-predef.h\" 1 3 4\n"
+      "int x;\n# 1 \"inc/x.h\" 1\n#line 7 \"sp ace\\\\q\\\"d.h\"\n# 2 \"a.c\" 2\n#pragma once\n";
+  auto files = files_from_line_markers(text, "/w");
+  ASSERT_EQ(files.size(), 4U);
+  EXPECT_EQ(files[0], "/w/a.c");
+  EXPECT_EQ(files[1], "/usr/include/stdc-predef.h");
+  EXPECT_EQ(files[2], "/w/inc/x.h");
+  EXPECT_EQ(files[3], "/w/sp ace\\q\"d.h");
+}
+
+TEST(DirectMode, SearchDirsFromVerbose) {
+  std::string err =
+      "ignoring nonexistent directory \"/x\"\n#include \"...\" search starts here:\n quote\n"
+      "#include <...> search starts here:\n inc\n /usr/include\n /Library/F (framework directory)\n"
+      "End of search list.\n /not/this\n";
+  auto dirs = search_dirs_from_verbose(err, "/w");
+  ASSERT_EQ(dirs.size(), 4U);
+  EXPECT_EQ(dirs[0], "/w/quote");
+  EXPECT_EQ(dirs[1], "/w/inc");
+  EXPECT_EQ(dirs[2], "/usr/include");
+  EXPECT_EQ(dirs[3], "/Library/F");
+}
+
+TEST(DirectMode, DirectKeyDependsOnInputPathCwdAndContent) {
+  Invocation a = inv({"-c", "a.c"});
+  auto job = std::get<CompileJob>(parse_c_arguments(CompilerKind::gcc, a));
+  CompilerInfo info{"/usr/bin/gcc", CompilerKind::gcc, "identity"};
+  std::string k = c_direct_key(info, job, a, "digest1");
+  EXPECT_NE(k, c_direct_key(info, job, a, "digest2"));
+  Invocation b = inv({"-c", "a.c"}, "/elsewhere");
+  EXPECT_NE(k, c_direct_key(info, job, b, "digest1"));
+  // A direct key never equals a result key for the same compile.
+  EXPECT_NE(k, c_key_prefix(info, job, a));
+}
+
+}  // namespace
+}  // namespace sccache

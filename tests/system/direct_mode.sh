@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Direct mode (no preprocessor run on a hit) never gives a stale result: a changed header, a new
+# header that shadows the one found before (top-level or in a subdirectory, quote or angle
+# include), a removed header, __DATE__ users, and SCCACHE_DIRECT=false are all checked against
+# plain compiles. Files are aged past the 2-second settle window with `sleep`, as a user's
+# sources would be.
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
+require_tool gcc clang
+setup
+
+direct_hits() { grep -c 'direct hit' "$SCCACHE_ERROR_LOG" 2>/dev/null || true; }
+
+# check TAG CC ARGS...: compile through sccache and plainly; objects must be identical.
+check() {
+  local tag=$1
+  shift
+  rm -f obj.o ref.o
+  run_to "$tag" "$SCCACHE_BIN" "$@" -o obj.o
+  expect_eq "$(rc_of "$tag")" 0 "$tag: exit code ($(err_of "$tag"))"
+  "$@" -o ref.o
+  expect_same_file ref.o obj.o "$tag: object"
+}
+
+# check_direct TAG CC ARGS...: like check, and the hit must have come from a manifest (so the
+# next step really tests that a manifest entry is rejected).
+check_direct() {
+  local n
+  n=$(direct_hits)
+  check "$@"
+  expect_ge "$(direct_hits)" "$((n + 1))" "$1: served by direct mode"
+}
+
+export SCCACHE_LOG=debug
+for cc in gcc clang; do
+  log "$cc: direct hits after the files settle"
+  rm -rf d && mkdir -p d/src d/inc1 d/inc2/sub d/inc1/sub && cd d
+  printf '#include <stdio.h>\n#include "x.h"\n#include <sub/y.h>\nint main(void){printf("%%d\\n", X + Y);return 0;}\n' >src/main.c
+  echo '#define X 1' >inc2/x.h
+  echo '#define Y 10' >inc2/sub/y.h
+  sleep 2.2
+  args=("$cc" -Iinc1 -Iinc2 -c src/main.c)
+  check "$cc-1" "${args[@]}"
+  before=$(direct_hits)
+  check "$cc-2" "${args[@]}"
+  check "$cc-3" "${args[@]}"
+  expect_ge "$(direct_hits)" "$((before + 1))" "$cc: direct hits once the manifest exists"
+
+  log "$cc: a header changed within the same second as the previous compile"
+  echo '#define X 2' >inc2/x.h
+  check "$cc-changed" "${args[@]}"
+  sleep 2.2
+
+  log "$cc: a new header in an earlier include dir shadows the old one"
+  check "$cc-settle" "${args[@]}"
+  check_direct "$cc-settled" "${args[@]}"
+  echo '#define X 3' >inc1/x.h
+  check "$cc-shadow" "${args[@]}"
+  sleep 2.2
+  check "$cc-shadow-settled" "${args[@]}"
+  check_direct "$cc-shadow-direct" "${args[@]}"
+
+  log "$cc: a new header in an existing subdirectory of an earlier include dir"
+  check_direct "$cc-sub-settle" "${args[@]}"
+  echo '#define Y 20' >inc1/sub/y.h
+  check "$cc-sub-shadow" "${args[@]}"
+
+  log "$cc: a quote include shadowed by a new file next to the source"
+  sleep 2.2
+  check "$cc-quote-settle" "${args[@]}"
+  check_direct "$cc-quote-settled" "${args[@]}"
+  echo '#define X 4' >src/x.h
+  check "$cc-quote-shadow" "${args[@]}"
+
+  log "$cc: a removed header makes the compile fail like the plain one"
+  sleep 2.2
+  check "$cc-rm-settle" "${args[@]}"
+  check_direct "$cc-rm-settled" "${args[@]}"
+  rm -f src/x.h inc1/x.h inc2/x.h
+  run_to "$cc-rm" "$SCCACHE_BIN" "${args[@]}" -o obj.o
+  expect_ne "$(rc_of "$cc-rm")" 0 "$cc: compile with the header removed must fail"
+  echo '#define X 5' >inc2/x.h
+
+  log "$cc: __DATE__ users are never served from a manifest"
+  printf 'const char* d = __DATE__ " " __TIME__;\n' >src/date.c
+  sleep 2.2
+  before=$(direct_hits)
+  for i in 1 2 3; do run_to "$cc-date-$i" "$SCCACHE_BIN" "$cc" -c src/date.c -o date.o; done
+  expect_eq "$(direct_hits)" "$before" "$cc: direct hits for a __DATE__ user"
+
+  log "$cc: SCCACHE_DIRECT=false never uses manifests"
+  cd ..
+done
+
+sc --stop-server >/dev/null 2>&1 || true
+export SCCACHE_DIRECT=false
+: >"$SCCACHE_ERROR_LOG"
+cd d
+for i in 1 2 3; do check "nodirect-$i" gcc -Iinc1 -Iinc2 -c src/main.c; done
+expect_eq "$(direct_hits)" 0 "direct hits with SCCACHE_DIRECT=false"
+log "PASS"
