@@ -75,10 +75,11 @@ for cc in "${C_COMPILERS[@]}"; do
   compile_check hit --out 'wörld.o' -- "$cc" -g -c 'src/ünï cödé/hëllo wörld.c' -o 'wörld.o'
 done
 
-log "a long command line (3000 -D flags, one of them used)"
+log "a long command line (1500 -D flags; gcc itself fails near 128 KiB of options)"
 defs=()
-for ((i = 0; i < 3000; i++)); do defs+=("-DUNUSED_MACRO_NUMBER_$i=some_value_$i"); done
+for ((i = 0; i < 1500; i++)); do defs+=("-DUNUSED_MACRO_NUMBER_$i=some_value_$i"); done
 compile_check miss --out long.o -- gcc "${defs[@]}" -DHELLO_EXTRA=1 -O1 -c src/hello.c -o long.o
+expect_eq "$(rc_of "sc$LAST_CHECK")" 0 "exit code of the long command line"
 compile_check hit --out long.o -- gcc "${defs[@]}" -DHELLO_EXTRA=1 -O1 -c src/hello.c -o long.o
 
 log "stats: cache location and size"
@@ -114,6 +115,19 @@ compile_check hit --out logged.o -- "$PWD/bin/gcc-logged" -c src/hello.c -o logg
 # may preprocess but must not compile again.
 compiles=$(grep -c -- '-o logged.o' "$TEST_TMP/compiler-calls.log" || true)
 expect_eq "$compiles" 1 "compile invocations of the real compiler during the hit (plain run included)"
+
+log "outputs follow the client's umask on misses and hits"
+umask 077
+compile_check miss --out umask.o -- gcc -O3 -c src/hello.c -o umask.o
+compile_check hit --out umask.o -- gcc -O3 -c src/hello.c -o umask.o
+umask 022
+compile_check hit --out umask.o -- gcc -O3 -c src/hello.c -o umask.o
+
+log "a compiler given by a relative path is found relative to the cwd"
+compile_check hit --out logged.o -- bin/gcc-logged -c src/hello.c -o logged.o -O1
+cd sub
+compile_check any --out ../logged.o -- ../bin/gcc-logged -c ../src/hello.c -o ../logged.o -O1
+cd ..
 
 log "SCCACHE_DIR with spaces and non-ASCII characters"
 run_to stop2 "$SCCACHE_BIN" --stop-server

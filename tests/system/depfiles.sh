@@ -51,6 +51,7 @@ for cc in "${C_COMPILERS[@]}"; do
   twice any --out obj2/a.o --out obj2/a.d -- "$cc" -c src/a.c -o obj2/a.o -MD
 
   log "$cc: several -MT and -MQ targets with characters that need quoting, and -MP"
+  # shellcheck disable=SC2016 # a literal $ in a make target, quoted by -MQ
   twice any --out obj/a.o --out deps/multi.d -- "$cc" -c src/a.c -o obj/a.o -MD -MF deps/multi.d \
     -MT first -MT 'second target' -MQ 'q$uoted' -MQ 'obj dir/spaced name.o' -MP
 

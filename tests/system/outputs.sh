@@ -61,6 +61,34 @@ for cc in "${C_COMPILERS[@]}"; do
   [[ ! -e nodir ]] || fail "sccache created the missing output directory nodir/"
 done
 
+for cc in "${C_COMPILERS[@]}"; do
+  log "$cc: -fprofile-generate objects name their own .gcda (two object names)"
+  for o in pg1 pg2 pg1; do
+    compile_check any --out "obj/$o.o" -- "$cc" -fprofile-generate -frandom-seed=x -c src/a.c -o "obj/$o.o"
+  done
+done
+
+# `-o /dev/null` is common in configure checks. A device node of our own stands in for
+# /dev/null (replacing the real one as root would break the machine): the output must stay a
+# device, and the compile must not leave an empty object in the cache for later compiles.
+if mknod devnull c 1 3 2>/dev/null; then
+  for cc in "${C_COMPILERS[@]}"; do
+    log "$cc: object and depfile written to a device node (like -o /dev/null)"
+    printf 'int devnull_%s(void) { return 7; }\n' "$cc" >"src/devnull_$cc.c"
+    for _ in 1 2; do
+      compile_check any -- "$cc" -c "src/devnull_$cc.c" -o devnull
+      [[ -c devnull ]] || fail "$cc: the device node given as -o was replaced by a regular file"
+      compile_check any --out "obj/dn.o" -- "$cc" -c "src/devnull_$cc.c" -o obj/dn.o -MD -MF devnull
+      [[ -c devnull ]] || fail "$cc: the device node given as -MF was replaced by a regular file"
+    done
+    log "$cc: the same compile into a real file afterwards gives the real object"
+    compile_check any --out obj/dn.o -- "$cc" -c "src/devnull_$cc.c" -o obj/dn.o
+    compile_check any --out obj/dn.o -- "$cc" -c "src/devnull_$cc.c" -o obj/dn.o
+  done
+else
+  log "NOTE: mknod not permitted here; the device-node output check did not run"
+fi
+
 # gcc's notes stamp changes per compile unless -frandom-seed is given, so the cached object
 # must come back together with the very .gcno written by the same compile. Check it end to
 # end with gcov: a mismatched pair makes gcov complain about the stamp.
