@@ -203,6 +203,8 @@ void apply_color(ParseState& st, std::string_view arg) {
 
 }  // namespace
 
+std::span<const ArgSpec> arg_table() { return kArgTable; }
+
 const ArgSpec* find_arg_spec(std::string_view arg) {
   const ArgSpec* best = nullptr;
   for (const auto& spec : kArgTable) {

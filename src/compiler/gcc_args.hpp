@@ -1,6 +1,7 @@
 #pragma once
 // The gcc/clang option table and the parser that classifies one command line into a
 // CompileJob, NotCacheable{reason} or NotCompilation.
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +43,9 @@ struct ArgSpec {
   ArgForm form;
   ArgRole role;
 };
+
+// The whole option table (for tests that walk every entry).
+std::span<const ArgSpec> arg_table();
 
 // The longest table entry matching `arg` (a flag, or a prefix for joined forms); null if none.
 const ArgSpec* find_arg_spec(std::string_view arg);

@@ -268,3 +268,84 @@ TEST(DirectMode, DirectKeyDependsOnInputPathCwdAndContent) {
 
 }  // namespace
 }  // namespace sccache
+
+namespace sccache {
+namespace {
+
+// Walks every row of the option table: a wrong role for any flag fails here.
+TEST(GccArgTable, EveryEntryIsClassifiedAsItsRoleSays) {
+  const std::vector<std::string> base = {"-c", "a.c", "-o", "a.o"};
+  const std::string base_key = key_of(base);
+  for (const ArgSpec& spec : arg_table()) {
+    std::string name(spec.name);
+    // The flag in the form the table says, with two different values where it takes one.
+    auto with = [&](const std::string& value) {
+      std::vector<std::string> args = base;
+      if (spec.form == ArgForm::flag) {
+        args.push_back(name);
+      } else if (spec.form == ArgForm::joined) {
+        args.push_back(name + value);
+      } else {
+        args.push_back(name);
+        args.push_back(value);
+      }
+      return args;
+    };
+    SCOPED_TRACE(name);
+    switch (spec.role) {
+      case ArgRole::too_hard:
+      case ArgRole::dump:
+        if (name == "-") continue;  // the stdin input, checked in NotCacheableReasons
+        EXPECT_EQ(reason_of(with("v1")), name);
+        break;
+      case ArgRole::other:
+      case ArgRole::split_dwarf:
+      case ArgRole::coverage:
+      case ArgRole::profile:
+      case ArgRole::color:
+        EXPECT_NE(key_of(with("v1")), base_key) << "must change the key";
+        if (spec.form != ArgForm::flag) {
+          EXPECT_NE(key_of(with("v1")), key_of(with("v2"))) << "value must be hashed";
+        }
+        break;
+      case ArgRole::dep_flag:
+      case ArgRole::dep_target:
+        EXPECT_NE(key_of(with("v1")), base_key);
+        if (spec.form != ArgForm::flag) {
+          EXPECT_NE(key_of(with("v1")), key_of(with("v2")));
+        }
+        break;
+      case ArgRole::dep_file:
+        EXPECT_EQ(key_of(with("x.d")), key_of(with("y.d"))) << "a location, not content";
+        break;
+      case ArgRole::output:
+        EXPECT_EQ(key_of(with("x.o")), key_of(with("y.o")));
+        break;
+      case ArgRole::language:
+        EXPECT_NE(key_of(with("c++")), key_of(with("c")));
+        break;
+      case ArgRole::compile:
+        EXPECT_EQ(reason_of({"a.c", "-o", "a.o"}), "<not compilation>");
+        EXPECT_EQ(reason_of(with("")), "<cacheable>");
+        break;
+      case ArgRole::assemble:
+        EXPECT_EQ(reason_of(with("")), "-S with -c");
+        break;
+      case ArgRole::xclang:
+        EXPECT_NE(key_of(with("-fno-pch-timestamp")), key_of(with("-fno-validate-pch")));
+        EXPECT_EQ(reason_of(with("-load")), "-Xclang -load");
+        break;
+      case ArgRole::wp:
+        EXPECT_NE(key_of(with("-DX")), base_key);
+        EXPECT_EQ(reason_of(with(name == "-Wp," ? "-MD,x.d" : "-MD")), "-Wp,-M");
+        break;
+      case ArgRole::wa:
+        EXPECT_NE(key_of(with("--noexecstack")), key_of(with("--64")));
+        EXPECT_EQ(reason_of(with("-adhln=x.lst")), "-Wa,-a");
+        break;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sccache
