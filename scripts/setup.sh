@@ -6,7 +6,7 @@ PACKAGES=(
   gcc g++ clang-14 clang
   libssl-dev libzstd-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  jq python3 ccache sccache hyperfine
+  jq python3 iproute2 procps coreutils ccache sccache hyperfine
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
