@@ -153,6 +153,8 @@ Status DiskStorage::put(const std::string& key, const std::string& bytes) {
     insert_locked(key, usage);
   }
   for (const auto& v : victims) ::unlink(path_for(v).c_str());
+  // The directory may have been removed under a running server: recreate tmp/ as well.
+  (void)make_dirs(join_path(dir_, "tmp"));
   auto st = write_file_atomic(path, bytes, 0644, join_path(dir_, "tmp"));
   if (!st) {
     std::lock_guard lock(mu_);

@@ -107,7 +107,8 @@ std::vector<std::string> files_from_line_markers(std::string_view text, const st
         path.push_back(line[i]);
       }
     }
-    if (path.empty() || path[0] == '<') continue;
+    // gcc -g also marks the working directory as `# 1 "/cwd//"`: not a file.
+    if (path.empty() || path[0] == '<' || path.back() == '/') continue;
     std::string abs = absolute_from(cwd, path);
     if (seen.insert(abs).second) out.push_back(abs);
   }

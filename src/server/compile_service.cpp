@@ -1,6 +1,8 @@
 #include "server/compile_service.hpp"
 
 #include <algorithm>
+#include <sys/stat.h>
+
 #include <chrono>
 #include <set>
 
@@ -212,8 +214,21 @@ CompileOutcome CompileService::handle(const CompileRequest& request) {
     });
     return {CompileUnhandled{nc->reason}, {}};
   }
-  stats_.update([](ServerStats& s) { ++s.requests_executed; });
   CompileJob job = std::get<CompileJob>(std::move(parsed));
+  // `-o /dev/null` and friends: caching would store nothing useful and a hit would replace
+  // the device with a regular file.
+  for (const auto& out : job.outputs) {
+    auto st = stat_file(absolute_from(inv.cwd, out.path));
+    if (st && !S_ISREG(st->mode)) {
+      static const std::string reason = "output is not a regular file";
+      stats_.update([&](ServerStats& s) {
+        ++s.requests_not_cacheable;
+        ++s.not_cached[reason];
+      });
+      return {CompileUnhandled{reason}, {}};
+    }
+  }
+  stats_.update([](ServerStats& s) { ++s.requests_executed; });
   if (wants_forced_color(*compiler, job, inv)) job.compile_extra_args.emplace_back("-fcolor-diagnostics");
   return run_job(*compiler, job, inv);
 }

@@ -73,6 +73,27 @@ compile_check hit --out obj/tu_1.o -- gcc -O1 -c src/tu_1.c -o obj/tu_1.o
 run_to stop1 "$SCCACHE_BIN" --stop-server
 wait_until 15 port_closed "$SCCACHE_SERVER_PORT" || fail "server still listening after --stop-server"
 
+log "--stop-server while a compile runs: the compile still finishes correctly"
+rm -f "$TEST_TMP"/compiling.* "$TEST_TMP"/done.*
+gcc -O2 -c src/tu_2.c -o ref/slow2.o
+(
+  rc=0
+  timeout -k 5 "$CMD_TIMEOUT" "$SCCACHE_BIN" "$PWD/bin/slow-gcc" -O2 -c src/tu_2.c -o obj/slow2.o \
+    >"$RUNS/slow2.out" 2>"$RUNS/slow2.err" </dev/null || rc=$?
+  echo "$rc" >"$RUNS/slow2.rc"
+) &
+client=$!
+track_pid "$client"
+wait_until 60 compiling_started || fail "the slow compile never started"
+pid=$(server_pid)
+run_to stop_during "$SCCACHE_BIN" --stop-server
+expect_eq "$(rc_of stop_during)" 0 "--stop-server exit code during a compile"
+wait "$client" || true
+expect_eq "$(rc_of slow2)" 0 "exit code of the compile running during --stop-server"
+expect_same_file ref/slow2.o obj/slow2.o "object of the compile running during --stop-server"
+[[ ! -s $RUNS/slow2.err ]] || log "stderr of that compile: $(head -c 300 "$RUNS/slow2.err")"
+wait_until 15 pid_gone "$pid" || fail "server pid $pid still running after --stop-server"
+
 log "kill -9 the server in the middle of a build of $N objects"
 rm -f obj/*.o
 start_foreground_server

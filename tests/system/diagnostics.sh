@@ -84,6 +84,23 @@ for cc in "${C_COMPILERS[@]}"; do
   expect_ge "$(stat -c %s "$RUNS/sc$LAST_CHECK.err")" 500000 "$cc: bytes of warnings replayed"
 done
 
+log "12 MB of stderr and 4 MB of stdout (more than an 8 MiB frame) come back whole"
+write_file bin/loud-gcc <<'EOF'
+#!/bin/sh
+case " $* " in
+*" -c "*)
+  python3 -c 'import sys
+for i in range(200000):
+    sys.stderr.write("warning: loud line %07d of a very long diagnostic stream\n" % i)
+for i in range(200000):
+    sys.stdout.write("stdout line %07d\n" % i)' ;;
+esac
+exec gcc "$@"
+EOF
+chmod +x bin/loud-gcc
+compile_check miss --out obj/loud.o -- "$PWD/bin/loud-gcc" -c src/warn.c -o obj/loud.o
+compile_check hit --out obj/loud.o -- "$PWD/bin/loud-gcc" -c src/warn.c -o obj/loud.o
+
 log "compiler stdout during the compile is replayed on a hit"
 write_file bin/chatty-gcc <<'EOF'
 #!/bin/sh

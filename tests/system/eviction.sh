@@ -47,7 +47,7 @@ check_cache_size() {
   stats_refresh
   cache_size=$(jq -r '.cache_size // 0' "$TEST_TMP/stats.json")
   max_size=$(jq -r '.max_cache_size // 0' "$TEST_TMP/stats.json")
-  expect_eq "$max_size" "$LIMIT" "max_cache_size with SCCACHE_CACHE_SIZE=1M"
+  expect_eq "$max_size" "$LIMIT" "max_cache_size with SCCACHE_CACHE_SIZE=$SCCACHE_CACHE_SIZE"
   expect_le "$cache_size" "$LIMIT" "$1: reported cache_size"
 }
 
@@ -100,3 +100,12 @@ for ((i = 8; i < 16; i++)); do
 done
 wait_writes 8 30
 check_cache_size "after restart"
+
+log "a smaller limit across a restart trims the existing cache"
+run_to stop2 "$SCCACHE_BIN" --stop-server
+wait_until 15 port_closed "$SCCACHE_SERVER_PORT" || fail "server still listening after --stop-server"
+export SCCACHE_CACHE_SIZE=512K
+LIMIT=$((512 * 1024))
+compile_check miss --out obj/small.o -- clang -O1 -c src/blob_30.c -o obj/small.o
+check_cache_size "after restarting with SCCACHE_CACHE_SIZE=512K"
+compile_check hit --out obj/small.o -- clang -O1 -c src/blob_30.c -o obj/small.o

@@ -39,6 +39,22 @@ while ((SECONDS < deadline)); do
 done
 wait_until 20 server_exited "$pid" || fail "server pid $pid did not exit after requests stopped"
 
+log "a compile longer than the idle timeout is neither cut off nor loses its entry"
+write_file bin/slow-gcc <<'EOF'
+#!/bin/sh
+case " $* " in
+*" -c "*) sleep 3 ;;
+esac
+exec gcc "$@"
+EOF
+chmod +x bin/slow-gcc
+compile_check miss --out obj/slow.o -- "$PWD/bin/slow-gcc" -c src/a.c -o obj/slow.o
+pid=$(server_pid)
+wait_until 20 server_exited "$pid" || fail "server pid $pid did not exit after the slow compile"
+compile_check hit --out obj/slow.o -- "$PWD/bin/slow-gcc" -c src/a.c -o obj/slow.o
+pid=$(server_pid)
+wait_until 20 server_exited "$pid" || fail "server pid $pid did not exit after the hit"
+
 log "foreground server (SCCACHE_NO_DAEMON=1) exits by itself with status 0"
 start_foreground_server
 compile_check hit --out obj/a.o -- gcc -c src/a.c -o obj/a.o

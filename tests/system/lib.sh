@@ -461,7 +461,11 @@ start_foreground_server() {
   SCCACHE_START_SERVER=1 SCCACHE_NO_DAEMON=1 "$SCCACHE_BIN" >"$logf" 2>&1 </dev/null &
   SERVER_PID=$!
   track_pid "$SERVER_PID"
-  wait_until 20 port_listening "$SCCACHE_SERVER_PORT" ||
-    fail "foreground server (pid $SERVER_PID) did not listen on $SCCACHE_SERVER_PORT within 20s"
-  pid_alive "$SERVER_PID" || fail "foreground server exited right after start"
+  wait_until 20 fg_server_listening ||
+    fail "foreground server (pid $SERVER_PID) did not listen on $SCCACHE_SERVER_PORT within 20s" \
+      "(listener: '$(listener_pid "$SCCACHE_SERVER_PORT")'): $(tail -3 "$logf" "$SCCACHE_ERROR_LOG" 2>/dev/null)"
+}
+fg_server_listening() {
+  pid_alive "$SERVER_PID" || return 1
+  [[ $(listener_pid "$SCCACHE_SERVER_PORT") == "$SERVER_PID" ]]
 }

@@ -68,6 +68,24 @@ for cc in "${C_COMPILERS[@]}"; do
   done
 done
 
+# gcc's notes stamp changes per compile unless -frandom-seed is given, so the cached object
+# must come back together with the very .gcno written by the same compile. Check it end to
+# end with gcov: a mismatched pair makes gcov complain about the stamp.
+log "gcc: --coverage without -frandom-seed: hit returns the matching object/.gcno pair"
+CHECK_OUTPUTS_VARY=1 compile_check miss --out obj/cov3.o --out obj/cov3.gcno -- \
+  gcc --coverage -c src/a.c -o obj/cov3.o
+CHECK_NO_REF=1 compile_check hit --out obj/cov3.o --out obj/cov3.gcno -- \
+  gcc --coverage -c src/a.c -o obj/cov3.o
+gcc --coverage obj/cov3.o -o cov3
+./cov3 >/dev/null
+[[ -f obj/cov3.gcda ]] || fail "running the coverage program wrote no obj/cov3.gcda"
+run_to gcov gcov -o obj obj/cov3.gcno
+expect_eq "$(rc_of gcov)" 0 "gcov exit code"
+if grep -qi 'stamp\|mismatch\|version' "$RUNS/gcov.err" "$RUNS/gcov.out"; then
+  fail "gcov: object and notes file do not match: $(cat "$RUNS/gcov.err" "$RUNS/gcov.out")"
+fi
+grep -q 'Lines executed:' "$RUNS/gcov.out" || fail "gcov printed no coverage: $(cat "$RUNS/gcov.out")"
+
 # `-o /dev/null` is common in configure checks. A device node of our own stands in for
 # /dev/null (replacing the real one as root would break the machine): the output must stay a
 # device, and the compile must not leave an empty object in the cache for later compiles.
@@ -88,21 +106,3 @@ if mknod devnull c 1 3 2>/dev/null; then
 else
   log "NOTE: mknod not permitted here; the device-node output check did not run"
 fi
-
-# gcc's notes stamp changes per compile unless -frandom-seed is given, so the cached object
-# must come back together with the very .gcno written by the same compile. Check it end to
-# end with gcov: a mismatched pair makes gcov complain about the stamp.
-log "gcc: --coverage without -frandom-seed: hit returns the matching object/.gcno pair"
-CHECK_OUTPUTS_VARY=1 compile_check miss --out obj/cov3.o --out obj/cov3.gcno -- \
-  gcc --coverage -c src/a.c -o obj/cov3.o
-CHECK_NO_REF=1 compile_check hit --out obj/cov3.o --out obj/cov3.gcno -- \
-  gcc --coverage -c src/a.c -o obj/cov3.o
-gcc --coverage obj/cov3.o -o cov3
-./cov3 >/dev/null
-[[ -f obj/cov3.gcda ]] || fail "running the coverage program wrote no obj/cov3.gcda"
-run_to gcov gcov -o obj obj/cov3.gcno
-expect_eq "$(rc_of gcov)" 0 "gcov exit code"
-if grep -qi 'stamp\|mismatch\|version' "$RUNS/gcov.err" "$RUNS/gcov.out"; then
-  fail "gcov: object and notes file do not match: $(cat "$RUNS/gcov.err" "$RUNS/gcov.out")"
-fi
-grep -q 'Lines executed:' "$RUNS/gcov.out" || fail "gcov printed no coverage: $(cat "$RUNS/gcov.out")"

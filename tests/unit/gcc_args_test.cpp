@@ -349,3 +349,14 @@ TEST(GccArgTable, EveryEntryIsClassifiedAsItsRoleSays) {
 
 }  // namespace
 }  // namespace sccache
+
+namespace sccache {
+namespace {
+// Regression: gcc -g marks the working directory as `# 1 "/cwd//"`; it is not an include file.
+TEST(DirectMode, WorkingDirectoryMarkerIsNotAFile) {
+  auto files = files_from_line_markers("# 0 \"a.c\"\n# 1 \"/w//\"\n# 1 \"x.h\" 1\n", "/w");
+  ASSERT_EQ(files.size(), 2U);
+  EXPECT_EQ(files[1], "/w/x.h");
+}
+}  // namespace
+}  // namespace sccache
