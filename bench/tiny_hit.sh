@@ -19,6 +19,7 @@ cleanup() {
 trap cleanup EXIT
 cd "$work"
 echo 'int tiny(int x) { return x * 2 + 1; }' > t.c
+sleep 2.5   # direct mode (ours and ccache's) only records files older than ~2 s
 export CCACHE_DIR=$work/ccache
 cmds=(
   "env SCCACHE_SERVER_PORT=$port SCCACHE_DIR=$work/sccache-cpp $SCCACHE gcc -c t.c -o t.o"
