@@ -19,11 +19,10 @@ struct CacheEntry {
   std::vector<EntryFile> files;
   std::string stdout_data;
   std::string stderr_data;
-  bool stderr_has_color = false;  // stderr was produced with colour forced on
   bool operator==(const CacheEntry&) const = default;
 };
 
-constexpr uint32_t kEntryFormatVersion = 1;
+constexpr uint32_t kEntryFormatVersion = 2;
 
 std::string encode_entry(const CacheEntry& entry);
 Expected<CacheEntry> decode_entry(const std::string& bytes);

@@ -1,17 +1,13 @@
 #include "cache/manifest.hpp"
 
-#include <cstring>
-
+#include "cache/sealed.hpp"
 #include "util/bytes.hpp"
-#include "util/compress.hpp"
-#include "util/hash.hpp"
 
 namespace sccache {
 
 namespace {
-constexpr char kMagic[4] = {'S', 'C', 'C', 'M'};
+constexpr std::string_view kMagic = "SCCM";
 constexpr uint32_t kManifestVersion = 1;
-constexpr size_t kHeader = 4 + 4 + 8 + 32;
 }  // namespace
 
 std::string encode_manifest(const Manifest& m) {
@@ -30,28 +26,12 @@ std::string encode_manifest(const Manifest& m) {
       w.u64(static_cast<uint64_t>(d.mtime_ns));
     }
   }
-  const std::string& raw = w.data();
-  ByteWriter out;
-  out.raw(std::string_view(kMagic, 4));
-  out.u32(kManifestVersion);
-  out.u64(raw.size());
-  out.raw(sha256_raw(raw));
-  out.raw(zstd_compress(raw));
-  return std::move(out.data());
+  return seal(kMagic, kManifestVersion, w.data());
 }
 
 Expected<Manifest> decode_manifest(const std::string& bytes) {
-  if (bytes.size() < kHeader || std::memcmp(bytes.data(), kMagic, 4) != 0) return make_error("not a manifest");
-  ByteReader h(std::string_view(bytes).substr(4, 12));
-  uint32_t version = 0;
-  uint64_t raw_size = 0;
-  h.u32(version);
-  h.u64(raw_size);
-  if (version != kManifestVersion) return make_error("manifest version not supported");
-  auto raw = zstd_decompress(std::string_view(bytes).substr(kHeader), 64U << 20);
-  if (!raw || raw->size() != raw_size || sha256_raw(*raw) != bytes.substr(16, 32)) {
-    return make_error("manifest is corrupt");
-  }
+  auto raw = unseal(bytes, kMagic, kManifestVersion, 64U << 20);
+  if (!raw) return make_error("manifest: " + raw.error().message);
   ByteReader r(*raw);
   Manifest m;
   uint32_t n = 0;

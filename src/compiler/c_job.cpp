@@ -6,6 +6,7 @@
 #include "compiler/gcc_args.hpp"
 #include "util/fs.hpp"
 #include "util/hash.hpp"
+#include "util/strings.hpp"
 
 namespace sccache {
 
@@ -57,10 +58,10 @@ std::string c_key_prefix(const CompilerInfo& compiler, const CompileJob& job, co
   return h.finish_hex();
 }
 
-std::string c_direct_key(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv,
+std::string c_direct_key(const std::string& prefix, const CompileJob& job, const Invocation& inv,
                          const std::string& input_digest) {
   Hasher h;
-  hash_key_material(h, compiler, job, inv);
+  h.update_field(prefix);
   h.update_field("direct-v1");
   h.update_field(job.input);
   h.update_field(inv.cwd);
@@ -71,12 +72,8 @@ std::string c_direct_key(const CompilerInfo& compiler, const CompileJob& job, co
 std::vector<std::string> files_from_line_markers(std::string_view text, const std::string& cwd) {
   std::vector<std::string> out;
   std::set<std::string> seen;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    std::string_view line = text.substr(pos, eol - pos);
-    pos = eol + 1;
+  for (const std::string& text_line : split(text, '\n')) {
+    std::string_view line = text_line;
     // `# 12 "path" flags` (gcc, clang) or `#line 12 "path"`.
     if (line.size() < 5 || line[0] != '#') continue;
     size_t q = line.find('"');
@@ -118,12 +115,8 @@ std::vector<std::string> files_from_line_markers(std::string_view text, const st
 std::vector<std::string> search_dirs_from_verbose(std::string_view stderr_text, const std::string& cwd) {
   std::vector<std::string> out;
   bool in_list = false;
-  size_t pos = 0;
-  while (pos < stderr_text.size()) {
-    size_t eol = stderr_text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = stderr_text.size();
-    std::string_view line = stderr_text.substr(pos, eol - pos);
-    pos = eol + 1;
+  for (const std::string& text_line : split(stderr_text, '\n')) {
+    std::string_view line = text_line;
     if (line.find("search starts here:") != std::string_view::npos) {
       in_list = true;
       continue;
@@ -138,11 +131,11 @@ std::vector<std::string> search_dirs_from_verbose(std::string_view stderr_text, 
   return out;
 }
 
-KeyOutcome compute_c_key(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv,
+KeyOutcome compute_c_key(const std::string& prefix, const CompileJob& job, const Invocation& inv,
                          ProcessRunner& runner, bool want_dependencies) {
   KeyOutcome out;
   Hasher h;
-  hash_key_material(h, compiler, job, inv);
+  h.update_field(prefix);
   h.update_field("text");
   if (job.input_is_preprocessed) {
     auto content = read_file(absolute_from(inv.cwd, job.input));

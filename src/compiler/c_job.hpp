@@ -10,7 +10,7 @@
 namespace sccache {
 
 // Bumped whenever what goes into the key changes, so old entries are never misread.
-constexpr std::string_view kCKeyVersion = "sccache-cpp/c/1";
+constexpr std::string_view kCKeyVersion = "sccache-cpp/c/2";
 
 struct KeyOutcome {
   std::optional<std::string> key;             // set on success
@@ -23,14 +23,14 @@ struct KeyOutcome {
   int64_t started_ns = 0;                     // wall clock before the preprocessor ran
 };
 
-// Runs the preprocessor (or reads an already-preprocessed input) and digests everything
-// that can change the outputs.
-KeyOutcome compute_c_key(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv,
+// Runs the preprocessor (or reads an already-preprocessed input) and digests it with
+// `prefix` (from c_key_prefix): everything that can change the outputs.
+KeyOutcome compute_c_key(const std::string& prefix, const CompileJob& job, const Invocation& inv,
                          ProcessRunner& runner, bool want_dependencies = false);
 
-// Direct-mode key: the key material plus the input's path, cwd and content digest, computed
-// without running the preprocessor. It names a manifest, never a result.
-std::string c_direct_key(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv,
+// Direct-mode key: `prefix` plus the input's path, cwd and content digest, computed without
+// running the preprocessor. It names a manifest, never a result.
+std::string c_direct_key(const std::string& prefix, const CompileJob& job, const Invocation& inv,
                          const std::string& input_digest);
 
 // Files named by the line markers of preprocessed text (absolute, de-duplicated, in order),
@@ -39,7 +39,7 @@ std::vector<std::string> files_from_line_markers(std::string_view text, const st
 // The include search list printed by `-v` (absolute, in order).
 std::vector<std::string> search_dirs_from_verbose(std::string_view stderr_text, const std::string& cwd);
 
-// Digest of the key material that is not the preprocessed text (exposed for unit tests).
+// Digest of the key material that is not the preprocessed text, computed once per request.
 std::string c_key_prefix(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv);
 
 // The user's own command (original arguments), plus any extra arguments the job adds.

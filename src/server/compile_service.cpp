@@ -253,19 +253,22 @@ std::optional<CompileFinished> CompileService::try_hit(const CompilerInfo& compi
     stats_.update([](ServerStats& s) { ++s.cache_read_errors; });
     return std::nullopt;
   }
-  // Check the entry matches this job before touching any output file.
-  for (const auto& out : job.outputs) {
-    bool present = std::any_of(entry->files.begin(), entry->files.end(), [&](const EntryFile& f) { return f.name == out.name; });
-    if (out.required && !present) return std::nullopt;
-  }
+  // Match the entry to this job's outputs before touching any output file.
+  std::vector<std::pair<const EntryFile*, const OutputSpec*>> writes;
+  size_t required = 0;
   for (const auto& f : entry->files) {
     auto it = std::find_if(job.outputs.begin(), job.outputs.end(), [&](const OutputSpec& o) { return o.name == f.name; });
     if (it == job.outputs.end()) return std::nullopt;
+    if (it->required) ++required;
+    writes.emplace_back(&f, &*it);
   }
-  for (const auto& f : entry->files) {
-    auto it = std::find_if(job.outputs.begin(), job.outputs.end(), [&](const OutputSpec& o) { return o.name == f.name; });
-    std::string path = absolute_from(inv.cwd, it->path);
-    auto st = write_file_atomic(path, f.data, output_mode(compiler.kind, path, inv.umask));
+  if (required != static_cast<size_t>(std::count_if(job.outputs.begin(), job.outputs.end(),
+                                                     [](const OutputSpec& o) { return o.required; }))) {
+    return std::nullopt;
+  }
+  for (const auto& [f, out] : writes) {
+    std::string path = absolute_from(inv.cwd, out->path);
+    auto st = write_file_atomic(path, f->data, output_mode(compiler.kind, path, inv.umask));
     if (!st) {
       spdlog::debug("cannot restore {}: {}; compiling instead", path, st.error().message);
       return std::nullopt;
@@ -284,10 +287,11 @@ std::optional<CompileFinished> CompileService::try_hit(const CompilerInfo& compi
 
 CompileOutcome CompileService::run_job(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv) {
   bool recache = env_value(inv.env, "SCCACHE_RECACHE").has_value();
+  const std::string prefix = c_key_prefix(compiler, job, inv);
   std::optional<std::string> direct_key;
   if (direct_mode_ && !job.input_is_preprocessed) {
     if (auto input = file_hashes_.digest(absolute_from(inv.cwd, job.input))) {
-      direct_key = c_direct_key(compiler, job, inv, input->digest);
+      direct_key = c_direct_key(prefix, job, inv, input->digest);
       if (!recache) {
         if (auto hit = try_direct(compiler, job, inv, *direct_key)) return {std::move(*hit), {}};
       }
@@ -296,7 +300,7 @@ CompileOutcome CompileService::run_job(const CompilerInfo& compiler, const Compi
   KeyOutcome key;
   {
     slots_.acquire();
-    key = compute_c_key(compiler, job, inv, runner_, direct_key.has_value());
+    key = compute_c_key(prefix, job, inv, runner_, direct_key.has_value());
     slots_.release();
   }
   // Recording the manifest happens after the reply, on hits and misses alike.
@@ -344,7 +348,6 @@ CompileOutcome CompileService::run_job(const CompilerInfo& compiler, const Compi
   CacheEntry entry;
   entry.stdout_data = result->stdout_data;
   entry.stderr_data = result->stderr_data;
-  entry.stderr_has_color = !job.compile_extra_args.empty();
   for (size_t i = 0; i < job.outputs.size(); ++i) {
     const auto& out = job.outputs[i];
     std::string path = absolute_from(inv.cwd, out.path);

@@ -34,7 +34,6 @@ CacheEntry sample_entry() {
   e.files.push_back({"d", "a.o: a.c\n"});
   e.stdout_data = "out";
   e.stderr_data = "warning: x\n";
-  e.stderr_has_color = true;
   return e;
 }
 

@@ -258,10 +258,11 @@ TEST(DirectMode, DirectKeyDependsOnInputPathCwdAndContent) {
   Invocation a = inv({"-c", "a.c"});
   auto job = std::get<CompileJob>(parse_c_arguments(CompilerKind::gcc, a));
   CompilerInfo info{"/usr/bin/gcc", CompilerKind::gcc, "identity"};
-  std::string k = c_direct_key(info, job, a, "digest1");
-  EXPECT_NE(k, c_direct_key(info, job, a, "digest2"));
+  std::string prefix = c_key_prefix(info, job, a);
+  std::string k = c_direct_key(prefix, job, a, "digest1");
+  EXPECT_NE(k, c_direct_key(prefix, job, a, "digest2"));
   Invocation b = inv({"-c", "a.c"}, "/elsewhere");
-  EXPECT_NE(k, c_direct_key(info, job, b, "digest1"));
+  EXPECT_NE(k, c_direct_key(c_key_prefix(info, job, b), job, b, "digest1"));
   // A direct key never equals a result key for the same compile.
   EXPECT_NE(k, c_key_prefix(info, job, a));
 }
