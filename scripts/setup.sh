@@ -6,6 +6,8 @@ PACKAGES=(
   gcc g++ clang-14 clang
   libssl-dev libzstd-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libhiredis-dev libmemcached-dev libcurl4-openssl-dev
+  redis-server memcached
   jq python3 iproute2 procps coreutils ccache sccache hyperfine
 )
 missing=()

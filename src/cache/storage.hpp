@@ -9,6 +9,10 @@
 
 namespace sccache {
 
+// Error::code of a put the backend refused for this item alone (e.g. larger than memcached's
+// item size limit): the backend itself is healthy, so it is not marked down for it.
+constexpr int kStorageItemRejected = 1;
+
 class Storage {
  public:
   virtual ~Storage() = default;
@@ -21,6 +25,8 @@ class Storage {
   [[nodiscard]] virtual std::string location() const = 0;
   [[nodiscard]] virtual std::optional<uint64_t> current_size() const = 0;
   [[nodiscard]] virtual std::optional<uint64_t> max_size() const = 0;
+  // A read-only backend (e.g. S3 without credentials): puts are skipped and counted as such.
+  [[nodiscard]] virtual bool read_only() const { return false; }
 };
 
 }  // namespace sccache

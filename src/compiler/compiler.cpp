@@ -6,6 +6,7 @@ std::string_view kind_name(CompilerKind kind) {
   switch (kind) {
     case CompilerKind::gcc: return "gcc";
     case CompilerKind::clang: return "clang";
+    case CompilerKind::rustc: return "rustc";
   }
   return "unknown";
 }

@@ -10,13 +10,14 @@
 
 namespace sccache {
 
-enum class CompilerKind { gcc, clang };
+enum class CompilerKind { gcc, clang, rustc };
 std::string_view kind_name(CompilerKind kind);
 
 struct CompilerInfo {
   std::string path;      // absolute path as the client resolved it
   CompilerKind kind = CompilerKind::gcc;
-  std::string identity;  // hex digest of the binary's content and kind
+  std::string identity;  // hex digest of the binary's content and kind (rustc: of its sysroot libraries)
+  std::string rust_host;  // rustc: the host triple
 };
 
 // One compile request as the client sent it.

@@ -46,6 +46,21 @@ Expected<std::optional<uint64_t>> opt_size(const toml::table& t, const std::stri
   return make_error("configuration key `" + prefix + key + "` must be a size in bytes (or like \"10G\")");
 }
 
+Expected<std::optional<bool>> opt_bool(const toml::table& t, const std::string& prefix, const char* key) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return std::optional<bool>{};
+  if (!n->is_boolean()) return make_error("configuration key `" + prefix + key + "` must be true or false");
+  return std::optional<bool>{n->as_boolean()->get()};
+}
+
+// "1/true/on/yes" or "0/false/off/no"; anything else is an error naming the variable.
+Expected<bool> env_bool(const std::string& name, const std::string& value) {
+  std::string d = to_lower(value);
+  if (d == "1" || d == "true" || d == "on" || d == "yes") return true;
+  if (d == "0" || d == "false" || d == "off" || d == "no") return false;
+  return make_error(name + ": expected true or false, got `" + value + "`");
+}
+
 const toml::table* sub_table(const toml::table& t, const char* key) {
   const toml::node* n = t.get(key);
   return n == nullptr ? nullptr : n->as_table();
@@ -64,25 +79,39 @@ Status apply_cache(Config& cfg, const toml::table& cache) {
     if (size) cfg.disk.size = *size;
   }
   if (const auto* s3 = sub_table(cache, "s3")) {
-    SCCACHE_TRY_STATUS(check_keys(*s3, "cache.s3.", {"bucket", "endpoint"}));
+    SCCACHE_TRY_STATUS(check_keys(*s3, "cache.s3.", {"bucket", "endpoint", "region", "key_prefix", "use_ssl",
+                                                     "enable_virtual_host_style", "no_credentials"}));
     SCCACHE_TRY(bucket, opt_string(*s3, "cache.s3.", "bucket"));
+    if (!bucket || bucket->empty()) return make_error("configuration key `cache.s3.bucket` is required");
+    S3Config c;
+    c.bucket = *bucket;
     SCCACHE_TRY(endpoint, opt_string(*s3, "cache.s3.", "endpoint"));
-    if (!bucket) return make_error("configuration key `cache.s3.bucket` is required");
-    if (!endpoint) return make_error("configuration key `cache.s3.endpoint` is required");
-    cfg.remote.s3_bucket = bucket;
-    cfg.remote.s3_endpoint = endpoint;
+    c.endpoint = endpoint;
+    SCCACHE_TRY(region, opt_string(*s3, "cache.s3.", "region"));
+    if (region) c.region = *region;
+    SCCACHE_TRY(prefix, opt_string(*s3, "cache.s3.", "key_prefix"));
+    if (prefix) c.key_prefix = *prefix;
+    SCCACHE_TRY(ssl, opt_bool(*s3, "cache.s3.", "use_ssl"));
+    c.use_ssl = ssl;
+    SCCACHE_TRY(vhost, opt_bool(*s3, "cache.s3.", "enable_virtual_host_style"));
+    c.virtual_host_style = vhost;
+    SCCACHE_TRY(anon, opt_bool(*s3, "cache.s3.", "no_credentials"));
+    c.no_credentials = anon.value_or(false);
+    cfg.remote.s3 = c;
   }
   if (const auto* redis = sub_table(cache, "redis")) {
     SCCACHE_TRY_STATUS(check_keys(*redis, "cache.redis.", {"url"}));
     SCCACHE_TRY(url, opt_string(*redis, "cache.redis.", "url"));
     if (!url) return make_error("configuration key `cache.redis.url` is required");
     cfg.remote.redis_url = url;
+    cfg.remote.redis_origin = "configuration key `cache.redis.url`";
   }
   if (const auto* mc = sub_table(cache, "memcached")) {
     SCCACHE_TRY_STATUS(check_keys(*mc, "cache.memcached.", {"url"}));
     SCCACHE_TRY(url, opt_string(*mc, "cache.memcached.", "url"));
     if (!url) return make_error("configuration key `cache.memcached.url` is required");
     cfg.remote.memcached_url = url;
+    cfg.remote.memcached_origin = "configuration key `cache.memcached.url`";
   }
   if (const auto* gcs = sub_table(cache, "gcs")) {
     SCCACHE_TRY_STATUS(check_keys(*gcs, "cache.gcs.", {"bucket", "cred_path", "url", "rw_mode"}));
@@ -156,6 +185,31 @@ std::string default_cache_dir(const EnvMap& env) {
   return join_path(home, ".cache/sccache");
 }
 
+// Env replaces the file's [cache.s3] as a whole when SCCACHE_BUCKET is set (SPEC 6).
+Status apply_s3_env(Config& cfg, const EnvMap& env) {
+  auto bucket = get(env, "SCCACHE_BUCKET");
+  if (!bucket || bucket->empty()) return Ok{};
+  S3Config c;
+  c.bucket = *bucket;
+  if (auto v = get(env, "SCCACHE_ENDPOINT"); v && !v->empty()) c.endpoint = *v;
+  if (auto v = get(env, "SCCACHE_REGION"); v && !v->empty()) c.region = *v;
+  if (auto v = get(env, "SCCACHE_S3_KEY_PREFIX")) c.key_prefix = *v;
+  if (auto v = get(env, "SCCACHE_S3_USE_SSL"); v && !v->empty()) {
+    SCCACHE_TRY(on, env_bool("SCCACHE_S3_USE_SSL", *v));
+    c.use_ssl = on;
+  }
+  if (auto v = get(env, "SCCACHE_S3_ENABLE_VIRTUAL_HOST_STYLE"); v && !v->empty()) {
+    SCCACHE_TRY(on, env_bool("SCCACHE_S3_ENABLE_VIRTUAL_HOST_STYLE", *v));
+    c.virtual_host_style = on;
+  }
+  if (auto v = get(env, "SCCACHE_S3_NO_CREDENTIALS"); v && !v->empty()) {
+    SCCACHE_TRY(on, env_bool("SCCACHE_S3_NO_CREDENTIALS", *v));
+    c.no_credentials = on;
+  }
+  cfg.remote.s3 = c;
+  return Ok{};
+}
+
 Status apply_env(Config& cfg, const EnvMap& env) {
   if (auto dir = get(env, "SCCACHE_DIR"); dir && !dir->empty()) cfg.disk.dir = *dir;
   if (auto size = get(env, "SCCACHE_CACHE_SIZE"); size && !size->empty()) {
@@ -180,24 +234,23 @@ Status apply_env(Config& cfg, const EnvMap& env) {
     cfg.idle_timeout_secs = value;
   }
   if (auto v = get(env, "SCCACHE_DIRECT"); v && !v->empty()) {
-    std::string d = to_lower(*v);
-    if (d == "1" || d == "true" || d == "on" || d == "yes") {
-      cfg.direct_mode = true;
-    } else if (d == "0" || d == "false" || d == "off" || d == "no") {
-      cfg.direct_mode = false;
-    } else {
-      return make_error("SCCACHE_DIRECT: expected true or false, got `" + *v + "`");
-    }
+    SCCACHE_TRY(on, env_bool("SCCACHE_DIRECT", *v));
+    cfg.direct_mode = on;
   }
   if (auto v = get(env, "SCCACHE_LOG")) cfg.log_level = to_lower(*v);
   if (auto v = get(env, "SCCACHE_ERROR_LOG"); v && !v->empty()) {
     cfg.error_log = absolute_from(current_dir(), *v);  // the daemon changes directory to /
     if (cfg.log_level.empty()) cfg.log_level = "warn";
   }
-  if (auto v = get(env, "SCCACHE_REDIS"); v && !v->empty()) cfg.remote.redis_url = *v;
-  if (auto v = get(env, "SCCACHE_MEMCACHED"); v && !v->empty()) cfg.remote.memcached_url = *v;
-  if (auto v = get(env, "SCCACHE_BUCKET"); v && !v->empty()) cfg.remote.s3_bucket = *v;
-  if (auto v = get(env, "SCCACHE_ENDPOINT"); v && !v->empty()) cfg.remote.s3_endpoint = *v;
+  if (auto v = get(env, "SCCACHE_REDIS"); v && !v->empty()) {
+    cfg.remote.redis_url = *v;
+    cfg.remote.redis_origin = "SCCACHE_REDIS";
+  }
+  if (auto v = get(env, "SCCACHE_MEMCACHED"); v && !v->empty()) {
+    cfg.remote.memcached_url = *v;
+    cfg.remote.memcached_origin = "SCCACHE_MEMCACHED";
+  }
+  SCCACHE_TRY_STATUS(apply_s3_env(cfg, env));
   if (auto v = get(env, "SCCACHE_GCS_BUCKET"); v && !v->empty()) cfg.remote.gcs_bucket = *v;
   return Ok{};
 }

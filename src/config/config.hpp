@@ -18,12 +18,24 @@ struct DiskCacheConfig {
   uint64_t size = 10ULL << 30;
 };
 
-// Remote backends are parsed and validated now so that a sccache config file is accepted;
-// they are wired to storage by later work.
+// Remote backends. Each URL keeps where it came from ("SCCACHE_REDIS" or "`cache.redis.url`"),
+// so that a bad value is reported against the setting that holds it.
+struct S3Config {
+  std::string bucket;
+  std::optional<std::string> endpoint;       // host[:port] or URL; none = AWS
+  std::string region = "us-east-1";
+  std::string key_prefix;                    // as given; normalized by the backend
+  std::optional<bool> use_ssl;               // none = https for AWS, the URL's scheme or http otherwise
+  std::optional<bool> virtual_host_style;    // none = virtual-host for AWS, path style for an endpoint
+  bool no_credentials = false;               // anonymous, read-only
+};
+
 struct RemoteCacheConfig {
-  std::optional<std::string> s3_bucket, s3_endpoint;
+  std::optional<S3Config> s3;
   std::optional<std::string> redis_url;
+  std::string redis_origin;
   std::optional<std::string> memcached_url;
+  std::string memcached_origin;
   std::optional<std::string> gcs_bucket, gcs_cred_path, gcs_url, gcs_rw_mode;
   bool azure = false;
 };

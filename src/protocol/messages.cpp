@@ -43,7 +43,7 @@ void write_stats(ByteWriter& w, const ServerInfo& info) {
   for (uint64_t v : {s.compile_requests, s.requests_unsupported_compiler, s.requests_not_compile,
                      s.requests_not_cacheable, s.requests_executed, s.cache_timeouts, s.cache_read_errors,
                      s.non_cacheable_compilations, s.forced_recaches, s.cache_write_errors, s.cache_writes,
-                     s.compile_fails, s.dist_compiles, s.dist_errors}) {
+                     s.compile_fails, s.dist_compiles, s.dist_errors, s.cache_writes_skipped}) {
     w.u64(v);
   }
   for (const Duration* d : {&s.cache_write_duration, &s.cache_read_hit_duration, &s.cache_read_miss_duration}) {
@@ -69,7 +69,7 @@ bool read_stats(ByteReader& r, ServerInfo& info) {
   for (uint64_t* v : {&s.compile_requests, &s.requests_unsupported_compiler, &s.requests_not_compile,
                       &s.requests_not_cacheable, &s.requests_executed, &s.cache_timeouts, &s.cache_read_errors,
                       &s.non_cacheable_compilations, &s.forced_recaches, &s.cache_write_errors, &s.cache_writes,
-                      &s.compile_fails, &s.dist_compiles, &s.dist_errors}) {
+                      &s.compile_fails, &s.dist_compiles, &s.dist_errors, &s.cache_writes_skipped}) {
     r.u64(*v);
   }
   for (Duration* d : {&s.cache_write_duration, &s.cache_read_hit_duration, &s.cache_read_miss_duration}) {

@@ -13,7 +13,7 @@
 
 namespace sccache {
 
-constexpr uint32_t kProtocolVersion = 1;
+constexpr uint32_t kProtocolVersion = 2;  // 2: stats gained cache_writes_skipped
 // The server's first frame on every connection; the client checks it before anything else.
 std::string greeting_payload();
 bool is_greeting(const std::string& payload);

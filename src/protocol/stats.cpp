@@ -68,6 +68,7 @@ std::string format_stats_text(const ServerInfo& info) {
   add("Cache read errors", s.cache_read_errors);
   add("Forced recaches", s.forced_recaches);
   add("Cache write errors", s.cache_write_errors);
+  if (s.cache_writes_skipped != 0) add("Cache writes skipped (read-only)", s.cache_writes_skipped);
   add("Compilation failures", s.compile_fails);
   add_lang("Cache errors", s.cache_errors);
   add("Non-cacheable compilations", s.non_cacheable_compilations);
@@ -137,6 +138,7 @@ std::string format_stats_json(const ServerInfo& info) {
   stats["not_cached"] = nc;
   stats["dist_compiles"] = s.dist_compiles;
   stats["dist_errors"] = s.dist_errors;
+  stats["cache_writes_skipped"] = s.cache_writes_skipped;
   nlohmann::ordered_json root;
   root["stats"] = stats;
   root["cache_location"] = info.cache_location;

@@ -35,6 +35,7 @@ struct ServerStats {
   std::map<std::string, uint64_t> not_cached;
   uint64_t dist_compiles = 0;
   uint64_t dist_errors = 0;
+  uint64_t cache_writes_skipped = 0;  // ours: a read-only backend (S3 without credentials) skipped the write
 };
 
 struct ServerInfo {

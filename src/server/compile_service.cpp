@@ -102,7 +102,13 @@ bool CompileService::entry_still_valid(const ManifestEntry& entry) {
 std::optional<CompileFinished> CompileService::try_direct(const CompilerInfo& compiler, const CompileJob& job,
                                                           const Invocation& inv, const std::string& direct_key) {
   auto got = storage_.get(direct_key);
-  if (!got || !got->has_value()) return std::nullopt;
+  if (!got) {
+    // The backend logs the outage once per burst; each failed lookup is counted.
+    spdlog::debug("manifest lookup failed: {}", got.error().message);
+    stats_.update([](ServerStats& s) { ++s.cache_errors[kLang]; });
+    return std::nullopt;
+  }
+  if (!got->has_value()) return std::nullopt;
   auto manifest = decode_manifest(**got);
   if (!manifest) {
     storage_.remove(direct_key);
@@ -185,6 +191,27 @@ void CompileService::update_manifest(const std::string& direct_key, ManifestEntr
   }
 }
 
+std::function<void()> CompileService::store_later(std::string key, CacheEntry entry, std::function<void()> record) {
+  return [this, key = std::move(key), entry = std::move(entry), record = std::move(record)]() {
+    if (storage_.read_only()) {
+      stats_.update([](ServerStats& s) { ++s.cache_writes_skipped; });
+      return;
+    }
+    auto start = std::chrono::steady_clock::now();
+    auto st = storage_.put(key, encode_entry(entry));
+    stats_.update([&](ServerStats& s) {
+      if (st) {
+        ++s.cache_writes;
+        s.cache_write_duration.add_ns(elapsed_ns(start));
+      } else {
+        ++s.cache_write_errors;
+      }
+    });
+    if (!st) spdlog::debug("cache write failed: {}", st.error().message);
+    if (st && record) record();
+  };
+}
+
 Expected<ProcessResult> CompileService::run_limited(const ProcessSpec& spec) {
   slots_.acquire();
   auto result = runner_.run(spec);
@@ -195,12 +222,13 @@ Expected<ProcessResult> CompileService::run_limited(const ProcessSpec& spec) {
 CompileOutcome CompileService::handle(const CompileRequest& request) {
   stats_.update([](ServerStats& s) { ++s.compile_requests; });
   Invocation inv = invocation_from(request);
-  auto compiler = compilers_.get(inv.exe, inv.env);
+  auto compiler = compilers_.get(inv.exe, inv.env, inv.cwd);
   if (!compiler) {
     spdlog::debug("unsupported compiler {}: {}", inv.exe, compiler.error().message);
     stats_.update([](ServerStats& s) { ++s.requests_unsupported_compiler; });
     return {CompileUnhandled{compiler.error().message}, {}};
   }
+  if (compiler->kind == CompilerKind::rustc) return handle_rust(*compiler, inv);
   ParseResult parsed = parse_c_arguments(compiler->kind, inv);
   if (std::holds_alternative<NotCompilation>(parsed)) {
     stats_.update([](ServerStats& s) { ++s.requests_not_compile; });
@@ -238,8 +266,8 @@ std::optional<CompileFinished> CompileService::try_hit(const CompilerInfo& compi
   auto start = std::chrono::steady_clock::now();
   auto got = storage_.get(key);
   if (!got) {
-    spdlog::warn("cache read failed for {}: {}", key, got.error().message);
-    stats_.update([](ServerStats& s) { ++s.cache_read_errors; });
+    spdlog::debug("cache read failed for {}: {}", key, got.error().message);
+    stats_.update([](ServerStats& s) { ++s.cache_errors[kLang]; });
     return std::nullopt;
   }
   if (!got->has_value()) {
@@ -361,22 +389,7 @@ CompileOutcome CompileService::run_job(const CompilerInfo& compiler, const Compi
     }
     entry.files.push_back({out.name, std::move(*data)});
   }
-  std::string key_value = *key.key;
-  auto store = [this, key_value, entry = std::move(entry), record]() {
-    auto start = std::chrono::steady_clock::now();
-    auto st = storage_.put(key_value, encode_entry(entry));
-    stats_.update([&](ServerStats& s) {
-      if (st) {
-        ++s.cache_writes;
-        s.cache_write_duration.add_ns(elapsed_ns(start));
-      } else {
-        ++s.cache_write_errors;
-      }
-    });
-    if (!st) spdlog::warn("cache write failed: {}", st.error().message);
-    if (st && record) record();
-  };
-  return {finished_from(*result, job.color), store};
+  return {finished_from(*result, job.color), store_later(*key.key, std::move(entry), record)};
 }
 
 }  // namespace sccache

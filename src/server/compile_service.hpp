@@ -8,6 +8,7 @@
 
 #include "cache/storage.hpp"
 #include "protocol/messages.hpp"
+#include "cache/entry.hpp"
 #include "cache/manifest.hpp"
 #include "compiler/c_job.hpp"
 #include "server/compiler_cache.hpp"
@@ -31,6 +32,10 @@ class CompileService {
 
  private:
   CompileOutcome run_job(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv);
+  // rustc (rust_compile.cpp): dep-info pre-pass, key, replay or compile.
+  CompileOutcome handle_rust(const CompilerInfo& compiler, const Invocation& inv);
+  // The cache write, run after the reply; `record` (may be empty) runs if it succeeded.
+  std::function<void()> store_later(std::string key, CacheEntry entry, std::function<void()> record);
   std::optional<CompileFinished> try_hit(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv,
                                          const std::string& key);
   Expected<ProcessResult> run_limited(const ProcessSpec& spec);

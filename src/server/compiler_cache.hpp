@@ -15,13 +15,18 @@ namespace sccache {
 class CompilerCache {
  public:
   CompilerCache(std::string probe_path, ProcessRunner& runner) : probe_path_(std::move(probe_path)), runner_(runner) {}
-  Expected<CompilerInfo> get(const std::string& exe, const std::vector<std::string>& env);
+  // `cwd` matters for rustc behind a rustup proxy, which picks the toolchain from the cwd's
+  // rust-toolchain file and RUSTUP_TOOLCHAIN.
+  Expected<CompilerInfo> get(const std::string& exe, const std::vector<std::string>& env, const std::string& cwd);
 
  private:
   struct Slot {
     FileStat stat;
     CompilerInfo info;
+    std::vector<std::pair<std::string, FileStat>> deps;  // rustc: the sysroot libraries
   };
+  Expected<CompilerInfo> detect_rustc(const std::string& exe, const std::vector<std::string>& env,
+                                      const std::string& cwd, std::vector<std::pair<std::string, FileStat>>& deps);
   std::string probe_path_;
   ProcessRunner& runner_;
   std::mutex detect_mu_;  // one detection at a time: parallel first uses probe once

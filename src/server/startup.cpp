@@ -11,7 +11,7 @@
 #include <cstring>
 #include <thread>
 
-#include "cache/disk_storage.hpp"
+#include "cache/storage_factory.hpp"
 #include "server/server.hpp"
 #include "util/log.hpp"
 
@@ -74,14 +74,22 @@ int run_server_process(const EnvMap& env) {
     rlimit lim{RLIM_INFINITY, RLIM_INFINITY};
     ::setrlimit(RLIMIT_CORE, &lim);
   }
-  // In the foreground, SCCACHE_ERROR_LOG still receives the log if set.
-  init_logging(cfg->log_level.empty() && foreground ? "warn" : cfg->log_level, foreground ? cfg->error_log : "");
+  // Warnings (a backend down, an entry too large for it) are always logged: to stderr, which is
+  // SCCACHE_ERROR_LOG (or /dev/null) for the daemon. In the foreground, SCCACHE_ERROR_LOG still
+  // receives the log if set.
+  init_logging(cfg->log_level.empty() ? "warn" : cfg->log_level, foreground ? cfg->error_log : "");
   auto made = make_dirs(cfg->disk.dir);
   if (!made) {
     report(notify_fd, "err " + made.error().message);
     return 2;
   }
-  auto server = Server::bind(*cfg, std::make_unique<DiskStorage>(cfg->disk.dir, cfg->disk.size));
+  auto storage = make_storage(*cfg, env);
+  if (!storage) {
+    spdlog::error("{}", storage.error().message);
+    report(notify_fd, "err " + storage.error().message);
+    return 2;
+  }
+  auto server = Server::bind(*cfg, std::move(*storage));
   if (!server) {
     spdlog::error("{}", server.error().message);
     report(notify_fd, "err " + server.error().message);

@@ -10,13 +10,14 @@ namespace sccache {
 
 struct Error {
   std::string message;
+  int code = 0;  // optional machine-readable kind, meaning defined by the module that sets it
 };
 
 template <typename T>
 class [[nodiscard]] Expected {
  public:
-  Expected(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  Expected(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(google-explicit-constructor)
+  Expected(T val) : v_(std::in_place_index<0>, std::move(val)) {}  // NOLINT(google-explicit-constructor)
+  Expected(Error err) : v_(std::in_place_index<1>, std::move(err)) {}  // NOLINT(google-explicit-constructor)
 
   [[nodiscard]] bool has_value() const { return v_.index() == 0; }
   explicit operator bool() const { return has_value(); }
@@ -36,7 +37,7 @@ class [[nodiscard]] Expected {
 struct Ok {};
 using Status = Expected<Ok>;
 
-inline Error make_error(std::string message) { return Error{std::move(message)}; }
+inline Error make_error(std::string message, int code = 0) { return Error{std::move(message), code}; }
 
 }  // namespace sccache
 

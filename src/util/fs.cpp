@@ -152,3 +152,15 @@ void remove_tree(const std::string& path) {
 }
 
 }  // namespace sccache
+
+namespace sccache {
+
+Expected<std::vector<std::string>> list_dir(const std::string& dir) {
+  std::error_code ec;
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) names.push_back(e.path().filename().string());
+  if (ec) return make_error("cannot list " + dir + ": " + ec.message());
+  return names;
+}
+
+}  // namespace sccache

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "util/expected.hpp"
 
@@ -28,6 +29,8 @@ Status write_file_atomic(const std::string& path, std::string_view data, mode_t 
 Status make_dirs(const std::string& path);
 std::string dirname_of(const std::string& path);
 std::string basename_of(const std::string& path);
+// Names of the entries of a directory (no "." or ".."), unsorted.
+Expected<std::vector<std::string>> list_dir(const std::string& dir);
 std::string join_path(const std::string& a, const std::string& b);
 // Absolute path of `path` resolved against `cwd` (no symlink resolution).
 std::string absolute_from(const std::string& cwd, const std::string& path);

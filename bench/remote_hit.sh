@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Warm-hit latency of a tiny C file through each storage backend, in one hyperfine run:
+# local disk, Redis, Memcached and S3 (@20minutes/s3rver, SigV4) on loopback, plus a plain
+# compile. Each backend gets its own sccache server (own port and SCCACHE_DIR).
+# Usage: bench/remote_hit.sh [path/to/sccache]   (default: build/release/bin/sccache)
+# Needs redis-server, memcached (scripts/setup.sh) and tests/services/install.sh for S3.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+SCCACHE=${1:-$root/build/release/bin/sccache}
+for t in hyperfine redis-server memcached node; do
+  command -v "$t" >/dev/null || { echo "$t missing: run scripts/setup.sh"; exit 1; }
+done
+[[ -d $root/tests/services/node_modules ]] || bash "$root/tests/services/install.sh"
+work=$(mktemp -d)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+pids=()
+ports=()
+cleanup() {
+  for p in "${ports[@]}"; do SCCACHE_SERVER_PORT=$p "$SCCACHE" --stop-server >/dev/null 2>&1 || true; done
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work"
+
+redis_port=$(free_port)
+redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no \
+  --dir "$work" --logfile "$work/redis.log" &
+pids+=($!)
+mc_port=$(free_port)
+memcached -l 127.0.0.1 -p "$mc_port" -U 0 -m 64 -I 32m -u "$(id -un)" >"$work/mc.log" 2>&1 &
+pids+=($!)
+s3_port=$(free_port)
+mkdir -p "$work/s3"
+S3RVER_QUIET=1 node "$root/tests/services/s3-server.js" "$work/s3" "$s3_port" AKBENCH SKBENCH bench >"$work/s3.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 200); do
+  redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG &&
+    (exec 3<>"/dev/tcp/127.0.0.1/$mc_port") 2>/dev/null &&
+    curl -s -o /dev/null "http://127.0.0.1:$s3_port/" && break
+  sleep 0.05
+done
+
+echo 'int tiny(int x) { return x * 2 + 1; }' > t.c
+sleep 2.5   # direct mode only records files older than ~2 s
+declare -A backend=(
+  [disk]=""
+  [redis]="SCCACHE_REDIS=redis://127.0.0.1:$redis_port"
+  [memcached]="SCCACHE_MEMCACHED=tcp://127.0.0.1:$mc_port"
+  [s3]="SCCACHE_BUCKET=bench SCCACHE_ENDPOINT=http://127.0.0.1:$s3_port AWS_ACCESS_KEY_ID=AKBENCH AWS_SECRET_ACCESS_KEY=SKBENCH"
+)
+cmds=()
+for name in disk redis memcached s3; do
+  port=$(free_port)
+  ports+=("$port")
+  c="env SCCACHE_SERVER_PORT=$port SCCACHE_DIR=$work/dir-$name SCCACHE_IDLE_TIMEOUT=0 ${backend[$name]} $SCCACHE gcc -c t.c -o t.o"
+  $c >/dev/null
+  sleep 0.5   # the entry and manifest are written after the reply
+  $c >/dev/null
+  cmds+=("$c")
+  env SCCACHE_SERVER_PORT="$port" "$SCCACHE" --show-stats --stats-format json |
+    python3 -c 'import json,sys; d=json.load(sys.stdin); print(sys.argv[1], d["cache_location"], "hits", d["stats"]["cache_hits"]["counts"])' "$name"
+done
+cmds+=("gcc -c t.c -o t.o")
+hyperfine -N --warmup 20 --runs "${RUNS:-300}" --export-markdown "$work/result.md" "${cmds[@]}"
+cat "$work/result.md"

@@ -1,0 +1,14 @@
+#pragma once
+// Picks the storage backend from the configuration: S3, Redis, Memcached (the first configured,
+// in sccache's order), else the local disk. Remote backends come wrapped in GuardedStorage.
+#include <memory>
+
+#include "cache/storage.hpp"
+#include "config/config.hpp"
+
+namespace sccache {
+
+// An invalid setting is an error naming the variable or key that holds it.
+Expected<std::unique_ptr<Storage>> make_storage(const Config& config, const EnvMap& env);
+
+}  // namespace sccache
