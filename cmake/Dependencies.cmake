@@ -1,10 +1,32 @@
 # Every third-party dependency is found here, from Debian packages (scripts/setup.sh installs them).
-# The client runs once per compile, so its start-up cost matters: OpenSSL and zstd are linked
-# statically, toml++, spdlog and fmt are used header-only, and libstdc++ is linked statically,
-# which leaves only libc/libm to the dynamic loader.
+# The client runs once per compile, so its start-up cost matters: in `sccache` OpenSSL and zstd
+# are linked statically, toml++, spdlog and fmt are used header-only, and libstdc++ is linked
+# statically, which leaves only libc/libm to the dynamic loader.
+# `sccache-dist` links Debian's cpp-httplib, which is built against the shared OpenSSL; one
+# process must not mix two OpenSSL copies, so libraries compile against OpenSSL's headers only
+# and each executable picks the linkage (sccache_crypto_static or OpenSSL::Crypto/SSL).
 find_package(Threads REQUIRED)
-set(OPENSSL_USE_STATIC_LIBS TRUE)
 find_package(OpenSSL REQUIRED)            # SHA-256 (SHA-NI) for keys and entry checksums
+find_library(OPENSSL_CRYPTO_STATIC_LIB NAMES libcrypto.a REQUIRED)
+add_library(sccache_openssl_headers INTERFACE)
+target_include_directories(sccache_openssl_headers INTERFACE ${OPENSSL_INCLUDE_DIR})
+add_library(sccache_crypto_static INTERFACE)
+target_link_libraries(sccache_crypto_static INTERFACE ${OPENSSL_CRYPTO_STATIC_LIB} Threads::Threads ${CMAKE_DL_LIBS})
+
+# sccache-dist only.
+find_path(HTTPLIB_INCLUDE_DIR httplib.h REQUIRED)
+find_library(HTTPLIB_LIB NAMES cpp-httplib REQUIRED)
+add_library(sccache_httplib INTERFACE)
+target_include_directories(sccache_httplib INTERFACE ${HTTPLIB_INCLUDE_DIR})
+target_compile_definitions(sccache_httplib INTERFACE CPPHTTPLIB_OPENSSL_SUPPORT CPPHTTPLIB_ZLIB_SUPPORT
+                                                     CPPHTTPLIB_BROTLI_SUPPORT)
+target_link_libraries(sccache_httplib INTERFACE ${HTTPLIB_LIB} OpenSSL::SSL OpenSSL::Crypto)
+find_path(JWT_INCLUDE_DIR jwt.h REQUIRED)
+find_library(JWT_LIB NAMES jwt REQUIRED)
+add_library(sccache_jwt INTERFACE)
+target_include_directories(sccache_jwt INTERFACE ${JWT_INCLUDE_DIR})
+target_link_libraries(sccache_jwt INTERFACE ${JWT_LIB})
+find_package(LibArchive REQUIRED)
 find_library(ZSTD_STATIC_LIB NAMES libzstd.a REQUIRED)
 find_path(ZSTD_INCLUDE_DIR zstd.h REQUIRED)
 add_library(sccache_zstd INTERFACE)

@@ -1,0 +1,32 @@
+#pragma once
+// Shared pieces of the sccache-dist roles: errors, daemonizing, TLS certificates and clients.
+#include <httplib.h>
+
+#include <memory>
+#include <string>
+
+#include "config/config.hpp"
+#include "util/expected.hpp"
+
+namespace sccache::dist {
+
+// Prints "sccache-dist: error: MESSAGE" and returns the error exit code (2), like sccache.
+int dist_fail(const std::string& message);
+// Double-forks into the background unless SCCACHE_NO_DAEMON=1. False if forking failed.
+bool daemonize_unless_foreground(const EnvMap& env);
+
+struct SelfSignedCert {
+  std::string cert_pem, key_pem;
+  std::string digest;  // hex SHA-256 of the certificate's DER
+};
+// RSA-2048, CN sccache-internal, SAN = the IP of public_addr, valid 365 days.
+Expected<SelfSignedCert> make_self_signed_cert(const std::string& ip);
+
+// An HTTPS client for a build server that trusts exactly `cert_pem` (the server's self-signed
+// certificate, published through the scheduler).
+Expected<std::unique_ptr<httplib::SSLClient>> https_client_for(const std::string& server_id, const std::string& cert_pem);
+
+int run_scheduler(const std::string& config_path, const EnvMap& env);
+int run_build_server(const std::string& config_path, const EnvMap& env);
+
+}  // namespace sccache::dist

@@ -1,0 +1,292 @@
+// `sccache-dist scheduler`: the HTTP front (cpp-httplib) of dist::SchedulerCore. Authenticates
+// clients and build servers (SPEC 7.5), assigns jobs to servers synchronously, relays states.
+#include <arpa/inet.h>
+
+#include <chrono>
+#include <httplib.h>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "dist/auth.hpp"
+#include "dist/dist_config.hpp"
+#include "dist/scheduler_core.hpp"
+#include "dist_main.hpp"
+#include "util/log.hpp"
+#include "util/strings.hpp"
+
+namespace sccache::dist {
+
+namespace {
+
+using json = nlohmann::json;
+
+std::chrono::steady_clock::time_point now() { return std::chrono::steady_clock::now(); }
+
+// The request's client address: X-Real-IP when a proxy in front sets it (SPEC 7.1).
+std::string source_ip(const httplib::Request& req) {
+  if (req.has_header("X-Real-IP")) return req.get_header_value("X-Real-IP");
+  return req.remote_addr;
+}
+
+std::string bearer(const httplib::Request& req) {
+  std::string h = req.get_header_value("Authorization");
+  if (h.rfind("Bearer ", 0) != 0) return "";
+  return h.substr(7);
+}
+
+void unauthorized(httplib::Response& res, const std::string& code, const std::string& message) {
+  res.status = 401;
+  res.set_header("WWW-Authenticate", "Bearer error=\"" + code + "\"");
+  res.set_content(json{{"description", message}, {"error", code}}.dump(), "application/json");
+}
+
+void reply(httplib::Response& res, const json& body, int status = 200) {
+  res.status = status;
+  res.set_content(body.dump(), "application/json");
+}
+
+std::string ip_of(const std::string& server_id) {
+  auto addr = parse_socket_addr(server_id);
+  return addr ? addr->first : "";
+}
+
+class Scheduler {
+ public:
+  Scheduler(SchedulerConfig config, SchedulerOptions options) : config_(std::move(config)), core_(options) {}
+
+  Status init() {
+    if (config_.server_auth.type == "jwt_hs256") {
+      SCCACHE_TRY(key, decode_hs256_secret(config_.server_auth.secret_key));
+      server_key_ = key;
+    }
+    const auto& ca = config_.client_auth;
+    if (ca.type == "jwt_validate") {
+      SCCACHE_TRY(jwks, fetch_json(ca.jwks_url));
+      SCCACHE_TRY(v, JwksValidator::create(jwks, ca.audience, ca.issuer));
+      jwks_ = std::make_unique<JwksValidator>(std::move(v));
+    } else if (ca.type == "mozilla") {
+      return make_error("client_auth type `mozilla` needs auth.mozilla.auth0.com; use jwt_validate with your provider");
+    }
+    return Ok{};
+  }
+
+  void routes(httplib::Server& http) {
+    http.Post("/api/v1/scheduler/alloc_job", [this](const httplib::Request& req, httplib::Response& res) {
+      if (!client_ok(req, res)) return;
+      alloc_job(req, res);
+    });
+    http.Get(R"(/api/v1/scheduler/server_certificate/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
+      auto cert = core_.certificate(req.matches[1].str());
+      if (!cert) return reply(res, json{{"description", "unknown server " + req.matches[1].str()}}, 404);
+      reply(res, json{{"cert_digest", cert->first}, {"cert_pem", cert->second}});
+    });
+    http.Post("/api/v1/scheduler/heartbeat_server", [this](const httplib::Request& req, httplib::Response& res) {
+      auto server_id = server_ok(req, res);
+      if (server_id.empty()) return;
+      auto body = json::parse(req.body, nullptr, false);
+      if (!body.is_object()) return reply(res, json{{"description", "heartbeat body is not JSON"}}, 400);
+      ServerHeartbeat hb;
+      hb.server_id = server_id;
+      hb.num_cpus = body.value("num_cpus", uint64_t{0});
+      hb.server_nonce = body.value("server_nonce", uint64_t{0});
+      auto key = base64url_decode(body.value("jwt_key", ""));
+      hb.jwt_key = key ? *key : "";
+      hb.cert_digest = body.value("cert_digest", "");
+      hb.cert_pem = body.value("cert_pem", "");
+      if (hb.jwt_key.size() != 32) return reply(res, json{{"description", "jwt_key must be 32 bytes"}}, 400);
+      auto is_new = core_.heartbeat(hb, now());
+      if (!is_new) return reply(res, json{{"description", is_new.error().message}}, 400);
+      if (*is_new) spdlog::info("build server {} registered ({} cpus)", server_id, hb.num_cpus);
+      reply(res, json{{"is_new", *is_new}});
+    });
+    http.Post(R"(/api/v1/scheduler/job_state/(\d+))", [this](const httplib::Request& req, httplib::Response& res) {
+      auto server_id = server_ok(req, res);
+      if (server_id.empty()) return;
+      auto body = json::parse(req.body, nullptr, false);
+      auto state = body.is_string() ? parse_job_state(body.get<std::string>()) : std::nullopt;
+      if (!state) return reply(res, json{{"description", "body must be a job state string"}}, 400);
+      uint64_t job_id = std::stoull(req.matches[1].str());
+      auto st = core_.update_job(server_id, job_id, *state, now());
+      if (!st) return reply(res, json{{"Fail", {{"msg", st.error().message}}}});
+      reply(res, json{{"Success", nullptr}});
+    });
+    http.Get("/api/v1/scheduler/status", [this](const httplib::Request&, httplib::Response& res) {
+      auto s = core_.status(now());
+      reply(res, json{{"num_servers", s.num_servers}, {"num_cpus", s.num_cpus}, {"in_progress", s.in_progress}});
+    });
+  }
+
+ private:
+  static Expected<json> fetch_json(const std::string& url) {
+    auto scheme_end = url.find("://");
+    auto path_start = url.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
+    httplib::Client cli(url.substr(0, path_start));
+    cli.set_connection_timeout(std::chrono::seconds(5));
+    cli.set_read_timeout(std::chrono::seconds(10));
+    auto r = cli.Get(path_start == std::string::npos ? "/" : url.substr(path_start));
+    if (!r) return make_error("GET " + url + ": " + httplib::to_string(r.error()));
+    if (r->status != 200) return make_error("GET " + url + ": HTTP " + std::to_string(r->status));
+    auto j = json::parse(r->body, nullptr, false);
+    if (j.is_discarded()) return make_error("GET " + url + ": not JSON");
+    return j;
+  }
+
+  bool client_ok(const httplib::Request& req, httplib::Response& res) {
+    std::string token = bearer(req);
+    if (token.empty()) {
+      unauthorized(res, "no_bearer_auth", "no bearer token");
+      return false;
+    }
+    const auto& ca = config_.client_auth;
+    bool ok = false;
+    std::string why = "invalid client token";
+    if (ca.type == "DANGEROUSLY_INSECURE") {
+      ok = token == "dangerously_insecure_client";
+    } else if (ca.type == "token") {
+      ok = token == ca.token;
+    } else if (ca.type == "jwt_validate") {
+      auto claims = jwks_->validate(token, std::chrono::duration_cast<std::chrono::seconds>(
+                                               std::chrono::system_clock::now().time_since_epoch())
+                                               .count());
+      ok = claims.has_value();
+      if (!ok) why = claims.error().message;
+    } else if (ca.type == "proxy_token") {
+      ok = proxy_check(token);
+    }
+    if (!ok) unauthorized(res, "bearer_auth_failed", why);
+    return ok;
+  }
+
+  bool proxy_check(const std::string& token) {
+    const auto& ca = config_.client_auth;
+    {
+      std::lock_guard lock(mu_);
+      auto it = proxy_cache_.find(token);
+      if (it != proxy_cache_.end() && it->second > now()) return true;
+    }
+    auto scheme_end = ca.url.find("://");
+    auto path_start = ca.url.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
+    httplib::Client cli(ca.url.substr(0, path_start));
+    cli.set_connection_timeout(std::chrono::seconds(5));
+    cli.set_bearer_token_auth(token);
+    auto r = cli.Get(path_start == std::string::npos ? "/" : ca.url.substr(path_start));
+    bool ok = r && r->status >= 200 && r->status < 300;
+    if (ok && ca.cache_secs) {
+      std::lock_guard lock(mu_);
+      proxy_cache_[token] = now() + std::chrono::seconds(*ca.cache_secs);
+    }
+    return ok;
+  }
+
+  // Returns the authenticated server id ("ip:port"), or "" after answering 401.
+  std::string server_ok(const httplib::Request& req, httplib::Response& res) {
+    std::string token = bearer(req);
+    if (token.empty()) {
+      unauthorized(res, "no_bearer_auth", "no bearer token");
+      return "";
+    }
+    std::string server_id;
+    const auto& sa = config_.server_auth;
+    if (sa.type == "jwt_hs256") {
+      auto claims = jwt_hs256_verify(token, server_key_);
+      if (!claims || !(*claims)["server_id"].is_string()) {
+        unauthorized(res, "invalid_jwt", claims ? "no server_id claim" : claims.error().message);
+        return "";
+      }
+      server_id = (*claims)["server_id"].get<std::string>();
+    } else {
+      auto space = token.find(' ');
+      std::string expected = sa.type == "token" ? sa.token : "dangerously_insecure_server";
+      if (space == std::string::npos || token.substr(space + 1) != expected) {
+        unauthorized(res, "invalid_bearer_token", "invalid server token");
+        return "";
+      }
+      server_id = token.substr(0, space);
+    }
+    if (!parse_socket_addr(server_id) || ip_of(server_id) != source_ip(req)) {
+      unauthorized(res, "invalid_bearer_token_mismatched_address",
+                   "server id " + server_id + " does not match the request's address " + source_ip(req));
+      return "";
+    }
+    return server_id;
+  }
+
+  void alloc_job(const httplib::Request& req, httplib::Response& res) {
+    auto body = json::parse(req.body, nullptr, false);
+    if (!body.is_object() || !body["archive_id"].is_string()) {
+      return reply(res, json{{"description", "body must be {\"archive_id\": ...}"}}, 400);
+    }
+    std::string archive_id = body["archive_id"].get<std::string>();
+    // Retry on another server when one refuses the assignment (its error is remembered).
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      auto alloc = core_.allocate(now());
+      if (!alloc) return reply(res, json{{"Fail", {{"msg", alloc.error().message}}}});
+      auto token = jwt_hs256_sign(json{{"job_id", alloc->job_id}}, alloc->jwt_key);
+      if (!token) return reply(res, json{{"description", token.error().message}}, 500);
+      auto assigned = assign(*alloc, *token, archive_id);
+      if (!assigned) {
+        spdlog::warn("assign_job {} to {} failed: {}", alloc->job_id, alloc->server_id, assigned.error().message);
+        core_.assign_failed(alloc->job_id, now());
+        continue;
+      }
+      auto [state, need_toolchain] = *assigned;
+      (void)core_.assign_succeeded(alloc->job_id, state);
+      return reply(res, json{{"Success",
+                              {{"job_alloc", {{"auth", *token}, {"job_id", alloc->job_id}, {"server_id", alloc->server_id}}},
+                               {"need_toolchain", need_toolchain},
+                               {"cert_digest", alloc->cert_digest}}}});
+    }
+    reply(res, json{{"Fail", {{"msg", "no build server accepted the job"}}}});
+  }
+
+  // The synchronous assign_job call to the build server (HTTPS, its certificate pinned).
+  Expected<std::pair<JobState, bool>> assign(const Allocation& alloc, const std::string& token,
+                                             const std::string& archive_id) {
+    auto cert = core_.certificate(alloc.server_id);
+    if (!cert) return make_error("no certificate for " + alloc.server_id);
+    SCCACHE_TRY(client, https_client_for(alloc.server_id, cert->second));
+    client->set_bearer_token_auth(token);
+    auto r = client->Post("/api/v1/distserver/assign_job/" + std::to_string(alloc.job_id),
+                          json{{"archive_id", archive_id}}.dump(), "application/json");
+    if (!r) return make_error(httplib::to_string(r.error()));
+    if (r->status != 200) return make_error("HTTP " + std::to_string(r->status) + ": " + r->body.substr(0, 200));
+    auto j = json::parse(r->body, nullptr, false);
+    auto state = j.is_object() && j["state"].is_string() ? parse_job_state(j["state"].get<std::string>()) : std::nullopt;
+    if (!state) return make_error("assign_job reply malformed");
+    return std::pair<JobState, bool>(*state, j.value("need_toolchain", true));
+  }
+
+  SchedulerConfig config_;
+  SchedulerCore core_;
+  std::string server_key_;
+  std::unique_ptr<JwksValidator> jwks_;
+  std::mutex mu_;
+  std::map<std::string, std::chrono::steady_clock::time_point> proxy_cache_;  // guarded by mu_
+};
+
+}  // namespace
+
+int run_scheduler(const std::string& config_path, const EnvMap& env) {
+  auto config = load_scheduler_config(config_path);
+  if (!config) return dist_fail(config.error().message);
+  SchedulerOptions options;
+  if (auto it = env.find("SCCACHE_DIST_SERVER_TIMEOUT_SECS"); it != env.end()) {
+    options.heartbeat_timeout = std::chrono::seconds(std::stoll(it->second));
+  }
+  auto addr = parse_socket_addr(config->public_addr);
+  Scheduler scheduler(*config, options);
+  if (auto st = scheduler.init(); !st) return dist_fail(st.error().message);
+  httplib::Server http;
+  http.set_payload_max_length(1 << 20);  // control messages only
+  scheduler.routes(http);
+  if (!http.bind_to_port(addr->first, addr->second)) {
+    return dist_fail("cannot listen on " + config->public_addr);
+  }
+  if (!daemonize_unless_foreground(env)) return dist_fail("cannot daemonize");
+  spdlog::info("scheduler listening on {}", config->public_addr);
+  http.listen_after_bind();
+  return 0;
+}
+
+}  // namespace sccache::dist
