@@ -6,6 +6,7 @@
 #include <openssl/x509v3.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <iostream>
 
 #include "dist/dist_config.hpp"
@@ -14,6 +15,13 @@
 #include "util/strings.hpp"
 
 namespace sccache::dist {
+
+std::optional<uint64_t> parse_job_id(const std::string& text) {
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
 
 int dist_fail(const std::string& message) {
   std::cerr << "sccache-dist: error: " << message << "\n";

@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "config/config.hpp"
@@ -25,6 +26,9 @@ Expected<SelfSignedCert> make_self_signed_cert(const std::string& ip);
 // An HTTPS client for a build server that trusts exactly `cert_pem` (the server's self-signed
 // certificate, published through the scheduler).
 Expected<std::unique_ptr<httplib::SSLClient>> https_client_for(const std::string& server_id, const std::string& cert_pem);
+
+// A job id from a URL path (digits only, by the route): nullopt when it does not fit u64.
+std::optional<uint64_t> parse_job_id(const std::string& text);
 
 int run_scheduler(const std::string& config_path, const EnvMap& env);
 int run_build_server(const std::string& config_path, const EnvMap& env);

@@ -23,9 +23,11 @@ using json = nlohmann::json;
 
 std::chrono::steady_clock::time_point now() { return std::chrono::steady_clock::now(); }
 
-// The request's client address: X-Real-IP when a proxy in front sets it (SPEC 7.1).
+// The request's client address. X-Real-IP (SPEC 7.1) is believed only from a loopback peer:
+// the TLS proxy in front of a scheduler bound to 127.0.0.1. A remote peer cannot set it.
 std::string source_ip(const httplib::Request& req) {
-  if (req.has_header("X-Real-IP")) return req.get_header_value("X-Real-IP");
+  bool loopback = req.remote_addr.rfind("127.", 0) == 0 || req.remote_addr == "::1";
+  if (loopback && req.has_header("X-Real-IP")) return req.get_header_value("X-Real-IP");
   return req.remote_addr;
 }
 
@@ -106,8 +108,9 @@ class Scheduler {
       auto body = json::parse(req.body, nullptr, false);
       auto state = body.is_string() ? parse_job_state(body.get<std::string>()) : std::nullopt;
       if (!state) return reply(res, json{{"description", "body must be a job state string"}}, 400);
-      uint64_t job_id = std::stoull(req.matches[1].str());
-      auto st = core_.update_job(server_id, job_id, *state, now());
+      auto job_id = parse_job_id(req.matches[1].str());
+      if (!job_id) return reply(res, json{{"description", "job id out of range"}}, 400);
+      auto st = core_.update_job(server_id, *job_id, *state, now());
       if (!st) return reply(res, json{{"Fail", {{"msg", st.error().message}}}});
       reply(res, json{{"Success", nullptr}});
     });

@@ -115,7 +115,7 @@ class BuildServer {
       bool need = !toolchains_.contains(archive_id);
       {
         std::lock_guard lock(mu_);
-        jobs_[job_id] = archive_id;
+        jobs_[job_id] = Job{archive_id, need ? JobState::pending : JobState::ready};
       }
       reply(res, json{{"state", need ? "pending" : "ready"}, {"need_toolchain", need}});
     });
@@ -124,9 +124,10 @@ class BuildServer {
       if (!job_ok(req, res, job_id)) return;
       auto archive_id = job_archive(job_id);
       if (!archive_id) return reply(res, json("JobNotFound"));
-      report_state(job_id, JobState::ready);
+      advance(job_id, JobState::ready);
       if (auto st = toolchains_.put(*archive_id, req.body); !st) {
         spdlog::warn("job {}: toolchain refused: {}", job_id, st.error().message);
+        finish(job_id);  // the client compiles locally: free the slot
         return reply(res, json{{"CannotCache", st.error().message}});
       }
       reply(res, json("Success"));
@@ -144,7 +145,6 @@ class BuildServer {
   // Job tokens are HS256 JWTs {"job_id": N} signed with this server's key: valid only for that
   // job on this server.
   bool job_ok(const httplib::Request& req, httplib::Response& res, uint64_t& job_id) {
-    job_id = std::stoull(req.matches[1].str());
     std::string h = req.get_header_value("Authorization");
     if (h.rfind("Bearer ", 0) != 0) {
       unauthorized(res, "no_bearer_auth", "no bearer token");
@@ -155,18 +155,44 @@ class BuildServer {
       unauthorized(res, "invalid_jwt", claims.error().message);
       return false;
     }
-    if (!(*claims)["job_id"].is_number_unsigned() || (*claims)["job_id"].get<uint64_t>() != job_id) {
+    auto path_id = parse_job_id(req.matches[1].str());
+    if (!path_id || !(*claims)["job_id"].is_number_unsigned() || (*claims)["job_id"].get<uint64_t>() != *path_id) {
       unauthorized(res, "invalid_jwt", "the token is for another job");
       return false;
     }
+    job_id = *path_id;
     return true;
+  }
+
+  // Reports the states between the job's current one and `target` (the scheduler accepts only
+  // pending -> ready -> started -> complete, one step at a time).
+  void advance(uint64_t job_id, JobState target) {
+    std::vector<JobState> steps;
+    {
+      std::lock_guard lock(mu_);
+      auto it = jobs_.find(job_id);
+      if (it == jobs_.end()) return;
+      for (auto s = it->second.state; s < target;) {
+        s = static_cast<JobState>(static_cast<int>(s) + 1);
+        steps.push_back(s);
+      }
+      it->second.state = std::max(it->second.state, target);
+    }
+    for (auto s : steps) report_state(job_id, s);
+  }
+
+  // The job is over (ran, or cannot run): complete it at the scheduler and forget it.
+  void finish(uint64_t job_id) {
+    advance(job_id, JobState::complete);
+    std::lock_guard lock(mu_);
+    jobs_.erase(job_id);
   }
 
   std::optional<std::string> job_archive(uint64_t job_id) {
     std::lock_guard lock(mu_);
     auto it = jobs_.find(job_id);
     if (it == jobs_.end()) return std::nullopt;
-    return it->second;
+    return it->second.archive_id;
   }
 
   // Body: u32 big-endian length, that many bytes of JSON {command: {executable, arguments,
@@ -186,8 +212,11 @@ class BuildServer {
     auto inputs = read_archive_files(std::string_view(body).substr(4 + len));
     if (!inputs) return reply(res, json{{"description", "inputs refused: " + inputs.error().message}}, 400);
     auto lease = toolchains_.acquire(archive_id);
-    if (!lease) return reply(res, json{{"description", "toolchain unavailable: " + lease.error().message}}, 500);
-    report_state(job_id, JobState::started);
+    if (!lease) {
+      finish(job_id);
+      return reply(res, json{{"description", "toolchain unavailable: " + lease.error().message}}, 500);
+    }
+    advance(job_id, JobState::started);
     SandboxJob job;
     job.toolchain_dir = lease->dir();
     const auto& cmd = meta["command"];
@@ -200,11 +229,7 @@ class BuildServer {
     job.outputs = meta.value("outputs", std::vector<std::string>{});
     for (auto& f : *inputs) job.inputs.push_back({"/" + f.path, std::move(f.data), f.mode});
     auto result = builder_->run(job);
-    report_state(job_id, JobState::complete);
-    {
-      std::lock_guard lock(mu_);
-      jobs_.erase(job_id);
-    }
+    finish(job_id);
     if (!result) return reply(res, json{{"description", "build failed to run: " + result.error().message}}, 500);
     json outputs = json::array();
     for (const auto& [path, data] : result->outputs) outputs.push_back(json::array({path, base64url_encode(data)}));
@@ -224,7 +249,11 @@ class BuildServer {
   std::string jwt_key_;
   uint64_t nonce_ = 0;
   std::mutex mu_;
-  std::map<uint64_t, std::string> jobs_;  // job id -> archive id; guarded by mu_
+  struct Job {
+    std::string archive_id;
+    JobState state;  // as last reported to the scheduler
+  };
+  std::map<uint64_t, Job> jobs_;  // guarded by mu_
 };
 
 }  // namespace
