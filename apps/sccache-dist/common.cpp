@@ -109,6 +109,7 @@ Expected<std::unique_ptr<httplib::SSLClient>> https_client_for(const std::string
   X509_STORE_add_cert(store, cert.get());
   auto client = std::make_unique<httplib::SSLClient>(addr.first, addr.second);
   client->set_ca_cert_store(store);
+  client->set_tcp_nodelay(true);  // headers and body go out as separate writes: no Nagle stall
   client->enable_server_certificate_verification(true);
   client->set_connection_timeout(std::chrono::seconds(5));
   client->set_read_timeout(std::chrono::seconds(600));

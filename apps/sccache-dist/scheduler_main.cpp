@@ -125,6 +125,7 @@ class Scheduler {
     auto scheme_end = url.find("://");
     auto path_start = url.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
     httplib::Client cli(url.substr(0, path_start));
+    cli.set_tcp_nodelay(true);
     cli.set_connection_timeout(std::chrono::seconds(5));
     cli.set_read_timeout(std::chrono::seconds(10));
     auto r = cli.Get(path_start == std::string::npos ? "/" : url.substr(path_start));
@@ -171,6 +172,7 @@ class Scheduler {
     auto scheme_end = ca.url.find("://");
     auto path_start = ca.url.find('/', scheme_end == std::string::npos ? 0 : scheme_end + 3);
     httplib::Client cli(ca.url.substr(0, path_start));
+    cli.set_tcp_nodelay(true);
     cli.set_connection_timeout(std::chrono::seconds(5));
     cli.set_bearer_token_auth(token);
     auto r = cli.Get(path_start == std::string::npos ? "/" : ca.url.substr(path_start));
@@ -248,10 +250,16 @@ class Scheduler {
                                              const std::string& archive_id) {
     auto cert = core_.certificate(alloc.server_id);
     if (!cert) return make_error("no certificate for " + alloc.server_id);
-    SCCACHE_TRY(client, https_client_for(alloc.server_id, cert->second));
-    client->set_bearer_token_auth(token);
-    auto r = client->Post("/api/v1/distserver/assign_job/" + std::to_string(alloc.job_id),
-                          json{{"archive_id", archive_id}}.dump(), "application/json");
+    SCCACHE_TRY(link, link_to(alloc.server_id, *cert));
+    httplib::Headers headers{{"Authorization", "Bearer " + token}};
+    std::unique_lock link_lock(link->mu);  // one request at a time per kept-alive connection
+    const std::string path = "/api/v1/distserver/assign_job/" + std::to_string(alloc.job_id);
+    const std::string body = json{{"archive_id", archive_id}}.dump();
+    auto r = link->client->Post(path, headers, body, "application/json");
+    // The server may have closed the idle connection: one retry opens a new one. assign_job is
+    // idempotent (it records the job and reports whether the toolchain is there).
+    if (!r) r = link->client->Post(path, headers, body, "application/json");
+    link_lock.unlock();
     if (!r) return make_error(httplib::to_string(r.error()));
     if (r->status != 200) return make_error("HTTP " + std::to_string(r->status) + ": " + r->body.substr(0, 200));
     auto j = json::parse(r->body, nullptr, false);
@@ -260,8 +268,30 @@ class Scheduler {
     return std::pair<JobState, bool>(*state, j.value("need_toolchain", true));
   }
 
+  // One kept-alive HTTPS connection per build server (per certificate): assign_job pays no
+  // TCP or TLS handshake after the first.
+  struct Link {
+    std::string cert_digest;
+    std::unique_ptr<httplib::SSLClient> client;
+    std::mutex mu;
+  };
+  Expected<std::shared_ptr<Link>> link_to(const std::string& server_id, const std::pair<std::string, std::string>& cert) {
+    std::lock_guard lock(mu_);
+    auto& slot = links_[server_id];
+    if (!slot || slot->cert_digest != cert.first) {
+      SCCACHE_TRY(client, https_client_for(server_id, cert.second));
+      client->set_keep_alive(true);
+      auto link = std::make_shared<Link>();
+      link->cert_digest = cert.first;
+      link->client = std::move(client);
+      slot = link;
+    }
+    return slot;
+  }
+
   SchedulerConfig config_;
   SchedulerCore core_;
+  std::map<std::string, std::shared_ptr<Link>> links_;  // guarded by mu_
   std::string server_key_;
   std::unique_ptr<JwksValidator> jwks_;
   std::mutex mu_;
@@ -281,6 +311,7 @@ int run_scheduler(const std::string& config_path, const EnvMap& env) {
   Scheduler scheduler(*config, options);
   if (auto st = scheduler.init(); !st) return dist_fail(st.error().message);
   httplib::Server http;
+  http.set_tcp_nodelay(true);
   http.set_payload_max_length(1 << 20);  // control messages only
   scheduler.routes(http);
   if (!http.bind_to_port(addr->first, addr->second)) {

@@ -70,6 +70,7 @@ class BuildServer {
   void heartbeat_loop(std::chrono::seconds interval) {
     auto [base, prefix] = split_url(config_.scheduler_url);
     httplib::Client cli(base);
+    cli.set_tcp_nodelay(true);
     cli.set_connection_timeout(std::chrono::seconds(5));
     cli.set_read_timeout(std::chrono::seconds(30));
     cli.set_bearer_token_auth(scheduler_bearer());
@@ -96,6 +97,7 @@ class BuildServer {
   void report_state(uint64_t job_id, JobState state) {
     auto [base, prefix] = split_url(config_.scheduler_url);
     httplib::Client cli(base);
+    cli.set_tcp_nodelay(true);
     cli.set_connection_timeout(std::chrono::seconds(5));
     cli.set_bearer_token_auth(scheduler_bearer());
     auto r = cli.Post(prefix + "/api/v1/scheduler/job_state/" + std::to_string(job_id),
@@ -289,6 +291,7 @@ int run_build_server(const std::string& config_path, const EnvMap& env) {
   BIO_free(cb);
   BIO_free(kb);
   httplib::SSLServer https(x509, pkey);
+  https.set_tcp_nodelay(true);
   X509_free(x509);
   EVP_PKEY_free(pkey);
   if (!https.is_valid()) return dist_fail("cannot set up TLS");

@@ -53,7 +53,7 @@ dist() { "$TIMEOUT_BIN" -k 5 30 "$DIST" "$@"; }
 drv() {
   local tag=$1
   shift
-  run_to "$tag" "$PY" "$DRIVER" --scheduler "127.0.0.1:$SCHED_PORT" --token "${DRV_TOKEN:-$CLIENT_TOKEN}" "$@"
+  run_to "$tag" "$PY" "$DRIVER" --scheduler "127.0.0.1:$SCHED_PORT" --token="${DRV_TOKEN:-$CLIENT_TOKEN}" "$@"
   [[ $(rc_of "$tag") == 0 ]] || fail "dist_driver $1 (run $tag) exited $(rc_of "$tag"): $(head -c 1500 "$RUNS/$tag.err")"
 }
 jr() { jq -r "$2" "$RUNS/$1.out"; } # jr TAG JQ-EXPR
@@ -346,21 +346,21 @@ expect_eq "$J3_SRV" "$J1_SRV" "server of the third held job (both servers hold o
 expect_ne "$J2_SRV" "$J1_SRV" "server of the second held job"
 CARGS=(-O2)
 run_args=(--exe /usr/bin/gcc --cwd "$WORK" --input "$WORK/g1.i" --output g1.o -- "${CARGS[@]}" -c g1.i -o g1.o)
-drv tok-other run --server "$J1_SRV" --job "$J3_ID" --auth "$J1_AUTH" "${run_args[@]}"
+drv tok-other run --server "$J1_SRV" --job "$J3_ID" --auth="$J1_AUTH" "${run_args[@]}"
 expect_refused tok-other 401 invalid_jwt "run_job $J3_ID with the token of job $J1_ID (same server)"
 jr tok-other .error.description | grep -q "another job" ||
   fail "run_job with another job's token: description does not say 'another job': $(jq -c .error "$RUNS/tok-other.out")"
 drv forge forge-none "{\"job_id\":$J1_ID}"
-drv tok-none run --server "$J1_SRV" --job "$J1_ID" --auth "$(cat "$RUNS/forge.out")" "${run_args[@]}"
+drv tok-none run --server "$J1_SRV" --job "$J1_ID" --auth="$(cat "$RUNS/forge.out")" "${run_args[@]}"
 expect_refused tok-none 401 invalid_jwt "run_job with a forged alg-none job token"
-drv tok-server run --server "$J2_SRV" --job "$J1_ID" --auth "$J1_AUTH" "${run_args[@]}"
+drv tok-server run --server "$J2_SRV" --job "$J1_ID" --auth="$J1_AUTH" "${run_args[@]}"
 expect_refused tok-server 401 invalid_jwt "run_job on $J2_SRV with a job token of $J1_SRV"
-drv tok-submit submit --server "$J2_SRV" --job "$J1_ID" --auth "$J1_AUTH" "$GCC_TC"
+drv tok-submit submit --server "$J2_SRV" --job "$J1_ID" --auth="$J1_AUTH" "$GCC_TC"
 expect_refused tok-submit 401 invalid_jwt "submit_toolchain on $J2_SRV with a job token of $J1_SRV"
 log "auth: the right job tokens still work"
 for j in 1 2 3; do
   id_var=J${j}_ID srv_var=J${j}_SRV auth_var=J${j}_AUTH
-  drv "tok-ok$j" run --server "${!srv_var}" --job "${!id_var}" --auth "${!auth_var}" --out-dir "$OUT/tok-ok$j" "${run_args[@]}"
+  drv "tok-ok$j" run --server "${!srv_var}" --job "${!id_var}" --auth="${!auth_var}" --out-dir "$OUT/tok-ok$j" "${run_args[@]}"
   expect_eq "$(jr "tok-ok$j" .http_status)" 200 "run_job ${!id_var} with its own token ($(head -c 300 "$RUNS/tok-ok$j.out"))"
   expect_eq "$(jr "tok-ok$j" .code)" 0 "exit code of job ${!id_var}"
   expect_same_file "$REF/w1/g1.o" "$OUT/tok-ok$j/g1.o" "object of job ${!id_var}"
@@ -377,12 +377,12 @@ H_SRV=$(jr alloc-h .body.Success.job_alloc.server_id)
 H_AUTH=$(jr alloc-h .body.Success.job_alloc.auth)
 # From builds/<n>/{target,upper} this names $TEST_TMP/escape; from the sandbox root, /escape.
 dotdot=../../../../../escape
-drv hostile-dotdot run --server "$H_SRV" --job "$H_ID" --auth "$H_AUTH" --entry "$dotdot=$TEST_TMP/payload.txt" "${run_args[@]}"
+drv hostile-dotdot run --server "$H_SRV" --job "$H_ID" --auth="$H_AUTH" --entry "$dotdot=$TEST_TMP/payload.txt" "${run_args[@]}"
 expect_refused hostile-dotdot 400 - "run_job with an inputs entry '$dotdot'"
 jr hostile-dotdot .error.description | grep -qF "'$dotdot'" ||
   fail "refusal of '$dotdot' does not name the entry: $(jq -c .error "$RUNS/hostile-dotdot.out")"
 abs=$TEST_TMP/escape-abs
-drv hostile-abs run --server "$H_SRV" --job "$H_ID" --auth "$H_AUTH" --entry "$abs=$TEST_TMP/payload.txt" "${run_args[@]}"
+drv hostile-abs run --server "$H_SRV" --job "$H_ID" --auth="$H_AUTH" --entry "$abs=$TEST_TMP/payload.txt" "${run_args[@]}"
 expect_refused hostile-abs 400 - "run_job with an absolute inputs entry '$abs'"
 jr hostile-abs .error.description | grep -qF "'$abs'" ||
   fail "refusal of '$abs' does not name the entry: $(jq -c .error "$RUNS/hostile-abs.out")"
@@ -391,7 +391,7 @@ jr hostile-abs .error.description | grep -qF "'$abs'" ||
 ((root_escape_check == 0)) || [[ ! -e /escape ]] || fail "/escape was created"
 found=$(find "$TEST_TMP" -name 'escape*' 2>/dev/null | head -5)
 [[ -z $found ]] || fail "files named escape* appeared: $found"
-drv hostile-after run --server "$H_SRV" --job "$H_ID" --auth "$H_AUTH" --out-dir "$OUT/hostile-after" "${run_args[@]}"
+drv hostile-after run --server "$H_SRV" --job "$H_ID" --auth="$H_AUTH" --out-dir "$OUT/hostile-after" "${run_args[@]}"
 expect_eq "$(jr hostile-after .http_status)" 200 "run_job $H_ID with clean inputs after two refusals ($(head -c 300 "$RUNS/hostile-after.out"))"
 expect_same_file "$REF/w1/g1.o" "$OUT/hostile-after/g1.o" "object of job $H_ID after the refused archives"
 
@@ -402,14 +402,14 @@ expect_eq "$(jr alloc-bogus .body.Success.need_toolchain)" true "need_toolchain 
 BG_ID=$(jr alloc-bogus .body.Success.job_alloc.job_id)
 BG_SRV=$(jr alloc-bogus .body.Success.job_alloc.server_id)
 BG_AUTH=$(jr alloc-bogus .body.Success.job_alloc.auth)
-drv submit-bogus submit --server "$BG_SRV" --job "$BG_ID" --auth "$BG_AUTH" "$GCC_TC"
+drv submit-bogus submit --server "$BG_SRV" --job "$BG_ID" --auth="$BG_AUTH" "$GCC_TC"
 expect_eq "$(jr submit-bogus .status)" 200 "HTTP status of submit_toolchain with mismatching bytes"
 jr submit-bogus '.body.CannotCache // empty' | grep -q "digest mismatch" ||
   fail "submit_toolchain with mismatching bytes: expected CannotCache 'digest mismatch', got $(jq -c .body "$RUNS/submit-bogus.out")"
 log "refused: $(jq -c .body "$RUNS/submit-bogus.out" | head -c 200)"
 found=$(find "$TEST_TMP/dist-a/cache" "$TEST_TMP/dist-b/cache" -name "*$BOGUS_ID*" 2>/dev/null | head -3)
 [[ -z $found ]] || fail "the refused toolchain was stored: $found"
-drv run-bogus run --server "$BG_SRV" --job "$BG_ID" --auth "$BG_AUTH" "${run_args[@]}"
+drv run-bogus run --server "$BG_SRV" --job "$BG_ID" --auth="$BG_AUTH" "${run_args[@]}"
 [[ $(jr run-bogus .code) == null ]] ||
   fail "a job whose toolchain was refused ran: $(head -c 400 "$RUNS/run-bogus.out")"
 log "run_job without its toolchain: HTTP $(jr run-bogus .http_status) $(jq -c .error "$RUNS/run-bogus.out" | head -c 200)"
