@@ -4,6 +4,7 @@
 #include <set>
 #include <toml++/toml.h>
 
+#include "config/toml_keys.hpp"
 #include "util/fs.hpp"
 #include "util/strings.hpp"
 
@@ -15,16 +16,6 @@ std::optional<std::string> get(const EnvMap& env, const std::string& name) {
   auto it = env.find(name);
   if (it == env.end()) return std::nullopt;
   return it->second;
-}
-
-Status check_keys(const toml::table& table, const std::string& where, const std::set<std::string>& allowed) {
-  for (const auto& [key, value] : table) {
-    (void)value;
-    if (allowed.count(std::string(key.str())) == 0) {
-      return make_error("unknown configuration key `" + where + std::string(key.str()) + "`");
-    }
-  }
-  return Ok{};
 }
 
 Expected<std::optional<std::string>> opt_string(const toml::table& t, const std::string& prefix, const char* key) {
@@ -256,6 +247,16 @@ Status apply_env(Config& cfg, const EnvMap& env) {
 }
 
 }  // namespace
+
+Status check_keys(const toml::table& table, const std::string& where, const std::set<std::string>& allowed) {
+  for (const auto& [key, value] : table) {
+    (void)value;
+    if (allowed.count(std::string(key.str())) == 0) {
+      return make_error("unknown configuration key `" + where + std::string(key.str()) + "`");
+    }
+  }
+  return Ok{};
+}
 
 Status apply_config_text(Config& cfg, const std::string& text, const std::string& origin) {
   toml::table root;

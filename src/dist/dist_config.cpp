@@ -6,6 +6,7 @@
 #include <set>
 #include <toml++/toml.h>
 
+#include "config/toml_keys.hpp"
 #include "dist/auth.hpp"
 #include "util/fs.hpp"
 #include "util/strings.hpp"
@@ -13,16 +14,6 @@
 namespace sccache::dist {
 
 namespace {
-
-Status check_keys(const toml::table& t, const std::string& where, const std::set<std::string>& allowed) {
-  for (const auto& [key, value] : t) {
-    (void)value;
-    if (allowed.count(std::string(key.str())) == 0) {
-      return make_error("unknown configuration key `" + where + std::string(key.str()) + "`");
-    }
-  }
-  return Ok{};
-}
 
 Expected<std::string> str(const toml::table& t, const std::string& where, const char* key, bool required) {
   const toml::node* n = t.get(key);

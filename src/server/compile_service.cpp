@@ -18,11 +18,6 @@ namespace {
 
 constexpr const char* kLang = "C/C++";
 
-uint64_t elapsed_ns(std::chrono::steady_clock::time_point since) {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - since).count());
-}
-
 WireColor wire_color(ColorMode m) {
   switch (m) {
     case ColorMode::on: return WireColor::on;
@@ -30,16 +25,6 @@ WireColor wire_color(ColorMode m) {
     case ColorMode::automatic: return WireColor::automatic;
   }
   return WireColor::automatic;
-}
-
-CompileFinished finished_from(const ProcessResult& r, ColorMode color) {
-  CompileFinished f;
-  f.exit_code = r.exit_code;
-  f.signal = r.signal;
-  f.stdout_data = r.stdout_data;
-  f.stderr_data = r.stderr_data;
-  f.color = wire_color(color);
-  return f;
 }
 
 Invocation invocation_from(const CompileRequest& req) {
@@ -77,6 +62,21 @@ bool wants_forced_color(const CompilerInfo& compiler, const CompileJob& job, con
 }
 
 }  // namespace
+
+uint64_t elapsed_ns(std::chrono::steady_clock::time_point since) {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - since).count());
+}
+
+CompileFinished finished_from(const ProcessResult& r, ColorMode color) {
+  CompileFinished f;
+  f.exit_code = r.exit_code;
+  f.signal = r.signal;
+  f.stdout_data = r.stdout_data;
+  f.stderr_data = r.stderr_data;
+  f.color = wire_color(color);
+  return f;
+}
 
 CompileService::CompileService(Storage& storage, CompilerCache& compilers, ProcessRunner& runner,
                                StatsCollector& stats, unsigned max_parallel_processes, bool direct_mode)

@@ -1,6 +1,7 @@
 #pragma once
 // One compile request, start to finish: detect, parse, key, look up, replay or compile, and
 // hand back the entry to store after the reply has gone out. Read this file first.
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <semaphore>
@@ -17,6 +18,10 @@
 #include "util/process.hpp"
 
 namespace sccache {
+
+// The reply for a compile that ran (colour mode tells the client whether to strip escapes).
+CompileFinished finished_from(const ProcessResult& r, ColorMode color);
+uint64_t elapsed_ns(std::chrono::steady_clock::time_point since);
 
 struct CompileOutcome {
   Response response;

@@ -22,20 +22,8 @@ constexpr const char* kRust = "Rust";
 // cargo's JSON artifact notices name it, and are rewritten when a hit lands elsewhere.
 constexpr const char* kOutDirMember = ":out-dir";
 
-uint64_t since_ns(std::chrono::steady_clock::time_point t) {
-  return static_cast<uint64_t>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t).count());
-}
-
-CompileFinished finished(const ProcessResult& r) {
-  CompileFinished f;
-  f.exit_code = r.exit_code;
-  f.signal = r.signal;
-  f.stdout_data = r.stdout_data;
-  f.stderr_data = r.stderr_data;
-  f.color = WireColor::on;  // rustc decided its colours itself; the client passes bytes through
-  return f;
-}
+// rustc decided its colours itself: the client passes the bytes through untouched.
+CompileFinished finished(const ProcessResult& r) { return finished_from(r, ColorMode::on); }
 
 std::string replace_all(std::string text, const std::string& from, const std::string& to) {
   if (from.empty() || from == to) return text;
@@ -228,7 +216,7 @@ CompileOutcome CompileService::handle_rust(const CompilerInfo& compiler, const I
         if (restored) {
           stats_.update([&](ServerStats& s) {
             ++s.cache_hits[kRust];
-            s.cache_read_hit_duration.add_ns(since_ns(start));
+            s.cache_read_hit_duration.add_ns(elapsed_ns(start));
           });
           CompileFinished f;
           f.stdout_data = std::move(entry->stdout_data);
@@ -238,7 +226,7 @@ CompileOutcome CompileService::handle_rust(const CompilerInfo& compiler, const I
         }
       }
     } else {
-      stats_.update([&](ServerStats& s) { s.cache_read_miss_duration.add_ns(since_ns(start)); });
+      stats_.update([&](ServerStats& s) { s.cache_read_miss_duration.add_ns(elapsed_ns(start)); });
     }
   }
 
