@@ -1,6 +1,7 @@
 #include "dist/scheduler_core.hpp"
 
 #include <array>
+#include <vector>
 
 namespace sccache::dist {
 
@@ -58,6 +59,17 @@ bool SchedulerCore::eligible(const Server& server) const {
 }
 
 void SchedulerCore::prune(TimePoint now) {
+  // Jobs a client abandoned (it never uploaded the toolchain, or never ran the job) give their
+  // slot back. Started jobs are never timed out: a compile may take long.
+  std::vector<uint64_t> abandoned;
+  for (const auto& [id, job] : jobs_) {
+    auto idle = now - job.since;
+    if ((job.state == JobState::pending && idle > options_.unclaimed_pending_timeout) ||
+        (job.state == JobState::ready && idle > options_.unclaimed_ready_timeout)) {
+      abandoned.push_back(id);
+    }
+  }
+  for (uint64_t id : abandoned) drop_job(id);
   for (auto it = servers_.begin(); it != servers_.end();) {
     if (!is_dead(it->second, now)) {
       ++it;
@@ -142,7 +154,7 @@ Expected<Allocation> SchedulerCore::allocate(TimePoint now) {
   }
   uint64_t job_id = next_job_id_++;
   best->second.jobs.insert(job_id);
-  jobs_[job_id] = Job{best->first, JobState::pending, false};
+  jobs_[job_id] = Job{best->first, JobState::pending, false, now};
   auto cert = certificates_.find(best->first);  // always there: set by every heartbeat
   return Allocation{job_id, best->first, best->second.jwt_key, cert == certificates_.end() ? "" : cert->second.first};
 }
@@ -201,6 +213,7 @@ Status SchedulerCore::update_job(const std::string& server_id, uint64_t job_id, 
     finish_job(job_id);
   } else {
     job.state = next;
+    job.since = now;
   }
   return Ok{};
 }

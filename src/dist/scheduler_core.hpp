@@ -36,6 +36,10 @@ struct SchedulerOptions {
   std::chrono::seconds error_memory{300};      // a server's last error counts against it this long
   uint64_t max_jobs_per_cpu = 10;              // load = jobs/cpus must stay < this to be eligible
   size_t finished_ring = 1024;                 // completed jobs remembered (for idempotent reports)
+  // A job whose client never uploads the toolchain (pending) or never runs it (ready) frees its
+  // slot after this long in that state; started jobs never time out.
+  std::chrono::seconds unclaimed_pending_timeout{300};
+  std::chrono::seconds unclaimed_ready_timeout{60};
 };
 
 struct ServerHeartbeat {
@@ -114,6 +118,7 @@ class SchedulerCore {
     std::string server_id;
     JobState state = JobState::pending;
     bool accepted = false;  // assign_succeeded seen
+    TimePoint since{};      // allocation or last state change
   };
   struct Finished {
     uint64_t job_id = 0;

@@ -543,3 +543,52 @@ TEST_F(SchedulerCoreTest, ConcurrentAllocateAndComplete) {
 
 }  // namespace
 }  // namespace sccache::dist
+
+namespace sccache::dist {
+namespace {
+
+TEST_F(SchedulerCoreTest, AbandonedJobsGiveTheirSlotBack) {
+  register_server(kA, 1);
+  auto pending = alloc(JobState::pending);  // the client never uploads the toolchain
+  auto ready = alloc(JobState::ready);      // the client never runs it
+  auto started = alloc(JobState::ready);
+  ASSERT_TRUE(core.update_job(kA, started.job_id, JobState::started, now).has_value());
+  EXPECT_EQ(core.status(now).in_progress, 3U);
+
+  // Heartbeats every 30 s keep the server alive; each one prunes.
+  advance(seconds(30));
+  register_server(kA, 1);
+  advance(seconds(31));
+  register_server(kA, 1);
+  EXPECT_EQ(core.status(now).in_progress, 2U) << "a ready job unclaimed for 61 s is dropped";
+  auto gone = core.update_job(kA, ready.job_id, JobState::started, now);
+  ASSERT_FALSE(gone);
+  EXPECT_NE(gone.error().message.find("Unknown job"), std::string::npos);
+
+  for (int i = 0; i < 8; ++i) {  // 61 + 8 * 30 = 301 s: the pending job goes too
+    advance(seconds(30));
+    register_server(kA, 1);
+  }
+  EXPECT_EQ(core.status(now).in_progress, 1U) << "a pending job unclaimed for 301 s is dropped";
+  EXPECT_FALSE(core.update_job(kA, pending.job_id, JobState::ready, now));
+  // A started compile is never timed out, however long it runs.
+  ASSERT_TRUE(core.update_job(kA, started.job_id, JobState::complete, now).has_value());
+  EXPECT_EQ(core.status(now).in_progress, 0U);
+}
+
+TEST_F(SchedulerCoreTest, AStateChangeRestartsTheUnclaimedClock) {
+  register_server(kA, 1);
+  auto a = alloc(JobState::pending);
+  for (int i = 0; i < 5; ++i) {  // 250 s, heartbeating
+    advance(seconds(50));
+    register_server(kA, 1);
+  }
+  ASSERT_TRUE(core.update_job(kA, a.job_id, JobState::ready, now).has_value());  // toolchain arrived
+  advance(seconds(55));
+  register_server(kA, 1);
+  EXPECT_TRUE(core.update_job(kA, a.job_id, JobState::started, now).has_value())
+      << "305 s after allocation, but only 55 s after becoming ready";
+}
+
+}  // namespace
+}  // namespace sccache::dist
