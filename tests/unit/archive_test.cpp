@@ -152,6 +152,9 @@ struct HostileCase {
   std::string outside_path;    // an absolute path that must not exist afterwards, if any
 };
 
+// gtest prints parameters in test listings (ctest names): the case name, not raw bytes.
+void PrintTo(const HostileCase& c, std::ostream* os) { *os << c.name; }
+
 // A valid prefix: the hostile entry comes after things that would be written by a streaming
 // extractor, so an empty destination proves the whole archive was validated first.
 std::vector<RawEntry> with_good_prefix(std::vector<RawEntry> hostile) {
