@@ -86,12 +86,14 @@ RedisStorage::~RedisStorage() {
   for (auto* c : idle_) redisFree(c);
 }
 
-Expected<redisContext*> RedisStorage::acquire(bool fresh) const {
+Expected<redisContext*> RedisStorage::acquire(bool fresh, bool& reused) const {
+  reused = false;
   if (!fresh) {
     std::lock_guard lock(mu_);
     if (!idle_.empty()) {
       auto* c = idle_.back();
       idle_.pop_back();
+      reused = true;
       return c;
     }
   }
@@ -146,8 +148,9 @@ Expected<T> RedisStorage::command(const std::vector<std::string_view>& args, Tak
     argv.push_back(a.data());
     lens.push_back(a.size());
   }
+  bool reused = false;
   auto attempt = [&](bool fresh) -> Expected<ReplyPtr> {
-    SCCACHE_TRY(c, acquire(fresh));
+    SCCACHE_TRY(c, acquire(fresh, reused));
     ReplyPtr reply(
         static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data())));
     if (reply) {
@@ -160,13 +163,8 @@ Expected<T> RedisStorage::command(const std::vector<std::string_view>& args, Tak
   };
   // A pooled connection may have been closed by the server (restart, idle timeout): one retry
   // on a fresh connection tells that apart from a server that is really gone.
-  bool pooled = false;
-  {
-    std::lock_guard lock(mu_);
-    pooled = !idle_.empty();
-  }
   auto got = attempt(false);
-  if (!got && pooled) got = attempt(true);
+  if (!got && reused) got = attempt(true);
   if (!got) return got.error();
   const redisReply& r = **got;
   if (r.type == REDIS_REPLY_ERROR) return make_error(std::string(args[0]) + ": " + reply_error(&r));

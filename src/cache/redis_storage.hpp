@@ -42,8 +42,8 @@ class RedisStorage final : public Storage {
   [[nodiscard]] std::optional<uint64_t> max_size() const override;
 
  private:
-  // A pooled connection, or a new one when `fresh` (or the pool is empty).
-  Expected<redisContext*> acquire(bool fresh) const;
+  // A pooled connection (`reused` set), or a new one when `fresh` or the pool is empty.
+  Expected<redisContext*> acquire(bool fresh, bool& reused) const;
   void release(redisContext* c, bool healthy) const;
   // Runs one command on a pooled connection; the reply is converted by `take`.
   template <typename T, typename Take>

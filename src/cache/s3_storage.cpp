@@ -160,7 +160,7 @@ Expected<HttpResponse> S3Storage::send(const std::string& method, const std::str
   req.method = method;
   req.url = target_.scheme + "://" + target_.authority + aws::uri_encode(path, false);
   req.body = body;
-  std::string payload_hash = sha256_hex(body);
+  std::string payload_hash = body.empty() ? std::string(aws::kEmptyPayloadSha256) : sha256_hex(body);
   if (credentials_) {
     aws::SignInput in;
     in.method = method;

@@ -32,7 +32,14 @@ Invocation invocation_from(const CompileRequest& req) {
   inv.exe = req.exe;
   inv.args = req.args;
   inv.cwd = req.cwd;
-  inv.env = req.env;
+  // The jobserver named by MAKEFLAGS/MFLAGS/CARGO_MAKEFLAGS is file descriptors of the
+  // client's process tree, which the daemon's compilers do not have: rustc (and gcc's LTO) would
+  // warn that they cannot reach it, and the warning would be cached. Without it they use their
+  // own default parallelism.
+  std::copy_if(req.env.begin(), req.env.end(), std::back_inserter(inv.env), [](const std::string& kv) {
+    auto name = std::string_view(kv).substr(0, kv.find('='));
+    return name != "MAKEFLAGS" && name != "MFLAGS" && name != "CARGO_MAKEFLAGS";
+  });
   inv.umask = static_cast<mode_t>(req.umask & 0777);
   inv.stderr_is_tty = req.stderr_is_tty;
   return inv;

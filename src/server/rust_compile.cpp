@@ -43,7 +43,6 @@ std::string replace_all(std::string text, const std::string& from, const std::st
 // Variables rustc or the crate can read at compile time, besides the ones dep-info names.
 bool keyed_env(std::string_view kv) {
   auto name = kv.substr(0, kv.find('='));
-  if (name == "CARGO_MAKEFLAGS") return false;  // jobserver fds: differ per build, change nothing
   return name.substr(0, 6) == "CARGO_" || name == "RUSTC_BOOTSTRAP" || name == "RUSTC_FORCE_INCREMENTAL" ||
          name == "RUST_MIN_STACK" || name == "SOURCE_DATE_EPOCH";
 }
@@ -77,15 +76,7 @@ CompileOutcome CompileService::handle_rust(const CompilerInfo& compiler, const I
   }
   const RustJob job = std::get<RustJob>(std::move(parsed));
   stats_.update([](ServerStats& s) { ++s.requests_executed; });
-  // The jobserver named by CARGO_MAKEFLAGS/MAKEFLAGS is file descriptors of the client's
-  // process tree, which the server's rustc does not have: rustc would warn that it cannot reach
-  // it, and the warning would be cached. Without it rustc uses its own default parallelism.
-  std::vector<std::string> run_env;
-  std::copy_if(inv.env.begin(), inv.env.end(), std::back_inserter(run_env), [](const std::string& kv) {
-    auto name = std::string_view(kv).substr(0, kv.find('='));
-    return name != "CARGO_MAKEFLAGS" && name != "MAKEFLAGS" && name != "MFLAGS";
-  });
-  ProcessSpec command{{inv.exe}, run_env, inv.cwd, inv.umask};
+  ProcessSpec command{{inv.exe}, inv.env, inv.cwd, inv.umask};
   command.argv.insert(command.argv.end(), inv.args.begin(), inv.args.end());
 
   // Compiles uncached (the pre-pass failed or an input could not be hashed) and reports exactly.
@@ -108,7 +99,7 @@ CompileOutcome CompileService::handle_rust(const CompilerInfo& compiler, const I
   auto tmp = make_temp_dir("sccache-rustc-");
   if (!tmp) return uncached(tmp.error().message);
   std::string depfile = join_path(*tmp, "deps.d");
-  ProcessSpec prepass{{inv.exe}, run_env, inv.cwd, inv.umask};
+  ProcessSpec prepass{{inv.exe}, inv.env, inv.cwd, inv.umask};
   prepass.argv.insert(prepass.argv.end(), job.depinfo_args.begin(), job.depinfo_args.end());
   prepass.argv.insert(prepass.argv.end(), {"--emit=dep-info", "-o", depfile});
   auto pre = run_limited(prepass);

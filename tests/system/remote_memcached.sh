@@ -28,10 +28,7 @@ start_sccache_server b
 for cc in "${C_COMPILERS[@]}"; do
   gen_c "shared_$cc"
   log "$cc: miss on server a, hit on server b"
-  use_sccache a
-  compile_check miss --out "shared_$cc.o" -- "$cc" -O1 -c "src/shared_$cc.c" -o "shared_$cc.o"
-  use_sccache b
-  compile_check hit --out "shared_$cc.o" -- "$cc" -O1 -c "src/shared_$cc.c" -o "shared_$cc.o"
+  shared_compile "src/shared_$cc.c" "shared_$cc.o" "$cc" -O1
   use_sccache a
   compile_check hit --out "shared_$cc.o" -- "$cc" -O1 -c "src/shared_$cc.c" -o "shared_$cc.o"
 done

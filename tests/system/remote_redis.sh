@@ -27,12 +27,8 @@ expect_eq "$(stat_json .max_cache_size)" 104857600 "max_cache_size (CONFIG maxme
 start_sccache_server b
 for cc in "${C_COMPILERS[@]}"; do
   log "$cc: miss on server a, hit on server b"
-  use_sccache a
-  compile_check miss --out "shared_$cc.o" -- "$cc" -O1 -c "src/shared_$cc.c" -o "shared_$cc.o"
-  compile_check miss --out shared.o -- "$cc" -g -c src/shared.c -o shared.o
-  use_sccache b
-  compile_check hit --out "shared_$cc.o" -- "$cc" -O1 -c "src/shared_$cc.c" -o "shared_$cc.o"
-  compile_check hit --out shared.o -- "$cc" -g -c src/shared.c -o shared.o
+  shared_compile "src/shared_$cc.c" "shared_$cc.o" "$cc" -O1
+  shared_compile src/shared.c shared.o "$cc" -g
   use_sccache a
   compile_check hit --out shared.o -- "$cc" -g -c src/shared.c -o shared.o
 done

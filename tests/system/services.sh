@@ -401,6 +401,17 @@ s3_objects() {
 declare -gA SC_INST_PORT=() SC_INST_DIR=() SC_INST_LOG=()
 SCCACHE_INSTANCE=default
 
+# shared_compile SRC OUT CC FLAGS...: `CC FLAGS -c SRC -o OUT` misses on sccache instance a and
+# then hits on instance b through the shared backend; both byte-identical to a plain compile.
+shared_compile() {
+  local src=$1 out=$2
+  shift 2
+  use_sccache a
+  compile_check miss --out "$out" -- "$@" -c "$src" -o "$out"
+  use_sccache b
+  compile_check hit --out "$out" -- "$@" -c "$src" -o "$out"
+}
+
 use_sccache() {
   local name=$1
   [[ $name =~ ^[A-Za-z0-9_.-]+$ ]] || fail "use_sccache: bad instance name '$name'"
