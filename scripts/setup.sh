@@ -7,7 +7,7 @@ PACKAGES=(
   libssl-dev libzstd-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libhiredis-dev libmemcached-dev libcurl4-openssl-dev
-  libcpp-httplib-dev libarchive-dev libjwt-dev bubblewrap
+  libcpp-httplib-dev libarchive-dev libjwt-dev bubblewrap icecc docker.io busybox-static
   redis-server memcached
   jq python3 iproute2 procps coreutils ccache sccache hyperfine
 )

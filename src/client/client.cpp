@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "client/connection.hpp"
+#include "dist/toolchain_pkg.hpp"
 #include "util/fs.hpp"
 #include "util/process.hpp"
 #include "util/strings.hpp"
@@ -36,8 +37,9 @@ const char* kHelp =
     "        --dist-status     show status of the distributed client\n"
     "\n"
     "OPTIONS:\n"
-    "        --stats-format <stats-format>    set output format of statistics [default: text]\n"
-    "                                         [possible values: text, json]\n"
+    "        --package-toolchain <executable> <out>    package toolchain for distributed compilation\n"
+    "        --stats-format <stats-format>             set output format of statistics [default: text]\n"
+    "                                                  [possible values: text, json]\n"
     "\n"
     "ARGS:\n"
     "    <cmd>...\n"
@@ -91,6 +93,21 @@ bool keep_color(WireColor mode, int fd, const EnvMap& env) {
   Error e = exec_replace(compiler, argv);
   std::cerr << "error: " << e.message << "\n";
   std::exit(2);
+}
+
+// sccache --package-toolchain <executable> <out> (SPEC 7.7): the same packager as for dist compiles.
+// A bare name is looked up in PATH, like a compiler to wrap.
+int package_toolchain(const EnvMap& env, const std::string& executable, const std::string& out) {
+  auto path_it = env.find("PATH");
+  std::string exe = resolve_compiler(executable, path_it == env.end() ? "" : path_it->second, current_dir(), "");
+  if (exe.empty()) return runtime_error("failed to package toolchain: compiler `" + executable + "` not found");
+  auto flavor = dist::detect_toolchain_flavor(exe);
+  if (!flavor) return runtime_error("failed to package toolchain: " + flavor.error().message);
+  auto archive = dist::package_toolchain(exe, *flavor);
+  if (!archive) return runtime_error("failed to package toolchain: " + archive.error().message);
+  auto written = write_file_atomic(absolute_from(current_dir(), out), *archive, 0644);
+  if (!written) return runtime_error("failed to write toolchain: " + written.error().message);
+  return 0;
 }
 
 int compile(const Config& cfg, const EnvMap& env, const std::string& name, const std::vector<std::string>& args) {
@@ -201,9 +218,11 @@ int client_main(int argc, char** argv, const EnvMap& env) {
     if (!cfg) return runtime_error(cfg.error().message);
     return compile(*cfg, env, argv0, args);
   }
-  enum class Cmd { none, show_stats, zero_stats, start, stop, dist_status, compile } cmd = Cmd::none;
+  enum class Cmd { none, show_stats, zero_stats, start, stop, dist_status, package_toolchain, compile } cmd = Cmd::none;
   int commands = 0;
   std::string format = "text";
+  std::string package_exe;
+  std::string package_out;
   size_t i = 0;
   for (; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -231,6 +250,14 @@ int client_main(int argc, char** argv, const EnvMap& env) {
     } else if (a == "--dist-status") {
       cmd = Cmd::dist_status;
       ++commands;
+    } else if (a == "--package-toolchain") {
+      if (i + 2 >= args.size()) {
+        return usage_error("The argument '--package-toolchain <executable> <out>' requires 2 values");
+      }
+      package_exe = args[++i];
+      package_out = args[++i];
+      cmd = Cmd::package_toolchain;
+      ++commands;
     } else if (a == "--stats-format" || a.rfind("--stats-format=", 0) == 0) {
       if (a == "--stats-format") {
         if (i + 1 >= args.size()) return usage_error("The argument '--stats-format <stats-format>' requires a value");
@@ -251,6 +278,8 @@ int client_main(int argc, char** argv, const EnvMap& env) {
   }
   if (commands > 1) return usage_error("Too many commands specified");
   if (commands == 0) return usage_error("No command specified");
+  // Packaging needs no configuration.
+  if (cmd == Cmd::package_toolchain) return package_toolchain(env, package_exe, package_out);
   if (!cfg) return runtime_error(cfg.error().message);
 
   switch (cmd) {
@@ -283,10 +312,19 @@ int client_main(int argc, char** argv, const EnvMap& env) {
       std::cout << format_stats_text(*info);
       return 0;
     }
-    case Cmd::dist_status:
-      std::cout << R"({"Disabled":"disabled"})";
+    case Cmd::dist_status: {
+      ConnectFailure kind = ConnectFailure::other;
+      auto conn = connect_or_start(*cfg, env, &kind);
+      if (!conn) return runtime_error("couldn't connect to server: " + conn.error().message);
+      auto resp = conn->request(Request{DistStatusRequest{}}, &kind);
+      if (!resp) return runtime_error("couldn't connect to server: " + resp.error().message);
+      const auto* d = std::get_if<DistStatusResponse>(&*resp);
+      if (d == nullptr) return runtime_error("unexpected response from server");
+      std::cout << d->json;
       std::cout.flush();
       return 0;
+    }
+    case Cmd::package_toolchain:
     case Cmd::none: break;
   }
   return usage_error("No command specified");

@@ -132,7 +132,7 @@ std::vector<std::string> search_dirs_from_verbose(std::string_view stderr_text, 
 }
 
 KeyOutcome compute_c_key(const std::string& prefix, const CompileJob& job, const Invocation& inv,
-                         ProcessRunner& runner, bool want_dependencies) {
+                         ProcessRunner& runner, bool want_dependencies, bool for_dist) {
   KeyOutcome out;
   Hasher h;
   h.update_field(prefix);
@@ -156,6 +156,7 @@ KeyOutcome compute_c_key(const std::string& prefix, const CompileJob& job, const
     spec.argv.push_back(inv.exe);
     spec.argv.insert(spec.argv.end(), job.preprocess_args.begin(), job.preprocess_args.end());
     if (want_dependencies) spec.argv.emplace_back("-v");  // prints the include search list
+    if (for_dist) spec.argv.insert(spec.argv.end(), job.dep_args.begin(), job.dep_args.end());
     spec.env = inv.env;
     spec.cwd = inv.cwd;
     spec.umask = inv.umask;
@@ -182,6 +183,12 @@ KeyOutcome compute_c_key(const std::string& prefix, const CompileJob& job, const
     if (want_dependencies) {
       out.include_files = files_from_line_markers(result->stdout_data, inv.cwd);
       out.search_dirs = search_dirs_from_verbose(result->stderr_data, inv.cwd);
+    }
+    if (for_dist) {
+      const std::string& e = result->stderr_data;
+      out.preprocessor_diagnostics = e.find("warning:") != std::string::npos || e.find("error:") != std::string::npos ||
+                                     e.find("note:") != std::string::npos || e.find("remark:") != std::string::npos;
+      out.preprocessed = std::move(result->stdout_data);
     }
   }
   out.key = h.finish_hex();

@@ -21,12 +21,17 @@ struct KeyOutcome {
   std::vector<std::string> include_files;     // absolute, from the line markers
   std::vector<std::string> search_dirs;       // absolute, from -v, in search order
   int64_t started_ns = 0;                     // wall clock before the preprocessor ran
+  // With `for_dist`: the preprocessed text (line markers kept) and whether the preprocessor said
+  // anything (a warning or note that a compile of the text elsewhere would not repeat).
+  std::string preprocessed;
+  bool preprocessor_diagnostics = false;
 };
 
 // Runs the preprocessor (or reads an already-preprocessed input) and digests it with
 // `prefix` (from c_key_prefix): everything that can change the outputs.
+// With `for_dist` the run also writes the dependency file (job.dep_args) and keeps the text.
 KeyOutcome compute_c_key(const std::string& prefix, const CompileJob& job, const Invocation& inv,
-                         ProcessRunner& runner, bool want_dependencies = false);
+                         ProcessRunner& runner, bool want_dependencies = false, bool for_dist = false);
 
 // Direct-mode key: `prefix` plus the input's path, cwd and content digest, computed without
 // running the preprocessor. It names a manifest, never a result.

@@ -52,6 +52,10 @@ struct CompileJob {
   bool hash_output_path = false;             // dep targets, .dwo and .gcda names embed it
   ColorMode color = ColorMode::automatic;
   std::vector<std::string> compile_extra_args;  // appended to the user's command on a miss
+  // With -MD/-MMD: arguments that make a preprocessor run (`-E`) write the same dependency file
+  // the compile would (the user's -M* arguments plus the implied -MF and target).
+  std::vector<std::string> dep_args;
+  bool assemble_only = false;                // -S
 };
 
 struct NotCacheable {

@@ -188,6 +188,7 @@ struct ParseState {
   std::string input_language;    // -x in force when the input was seen
   std::vector<std::string> inputs;
   std::vector<std::string> preprocess_args;
+  std::vector<std::string> dep_args;
   ColorMode color = ColorMode::automatic;
 };
 
@@ -290,7 +291,6 @@ const std::vector<std::string_view>& c_key_env_vars() {
 }
 
 ParseResult parse_c_arguments(CompilerKind kind, const Invocation& inv) {
-  (void)kind;
   auto expanded = expand_response_files(inv.args, inv.cwd);
   if (!expanded) return NotCacheable{"@"};
   for (const char* var : {"DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES"}) {
@@ -363,6 +363,10 @@ ParseResult parse_c_arguments(CompilerKind kind, const Invocation& inv) {
       st.preprocess_args.push_back(arg);
       if (takes_next) st.preprocess_args.push_back(value);
     }
+    if (role == R::dep_flag || role == R::dep_file || role == R::dep_target) {
+      st.dep_args.push_back(arg);
+      if (takes_next) st.dep_args.push_back(value);
+    }
     if (takes_next) ++i;
   }
   if (!st.compile && !st.assemble) return NotCompilation{};
@@ -381,12 +385,71 @@ ParseResult parse_c_arguments(CompilerKind kind, const Invocation& inv) {
   job.preprocess_args.push_back("-E");
   job.outputs.push_back({"obj", job.output, true});
   if (st.deps) job.outputs.push_back({"d", st.dep_file.empty() ? replace_ext(job.output, ".d") : st.dep_file, true});
+  if (st.deps) {
+    // What the driver passes its compiler proper (`gcc -###`: `-MQ out`; clang: `-MT out`).
+    job.dep_args = std::move(st.dep_args);
+    if (st.dep_file.empty()) job.dep_args.insert(job.dep_args.end(), {"-MF", job.outputs.back().path});
+    if (!st.dep_target) job.dep_args.insert(job.dep_args.end(), {kind == CompilerKind::clang ? "-MT" : "-MQ", job.output});
+  }
+  job.assemble_only = st.assemble;
   if (st.split_dwarf) job.outputs.push_back({"dwo", replace_ext(job.output, ".dwo"), false});
   if (st.coverage) job.outputs.push_back({"gcno", replace_ext(job.output, ".gcno"), false});
   job.hash_cwd = st.debug || st.profile;
   job.hash_output_path = (st.deps && !st.dep_target) || st.split_dwarf || st.profile;
   job.color = st.color;
   return job;
+}
+
+std::optional<std::string> dist_refusal(const CompileJob& job) {
+  if (job.assemble_only) return "-S";
+  if (job.input_is_preprocessed) return "preprocessed input";
+  if (job.language != "c" && job.language != "c++" && job.language != "objective-c" && job.language != "objective-c++") {
+    return "language " + job.language;
+  }
+  // Debug info, coverage notes and profiling embed what a compile of preprocessed text sees
+  // differently (columns after macro expansion, source checksums, the -fdirectives-only switch),
+  // so the object would not be the local one.
+  if (job.hash_cwd) return "debug info, coverage or profiling";
+  for (const auto& a : job.args) {
+    // Output of the preprocessor phase, or a compiler driver that prints what it runs.
+    if (a == "-H" || a == "-v" || a == "-###" || a == "--verbose" || a == "-Q" || a == "-ftime-report" || a == "-fstack-usage") {
+      return a;
+    }
+    if (a.rfind("-save-temps", 0) == 0 || a.rfind("-Wa,", 0) == 0 || a == "-Xassembler" || a.rfind("-frecord", 0) == 0) return a;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> dist_compile_args(const CompileJob& job, const std::string& input_language) {
+  std::vector<std::string> out{"-x", input_language, "-c", job.input, "-o", job.output};
+  static const std::vector<std::string_view> preprocessor_only = {
+      "-D", "-U", "-I", "-A", "-include", "-imacros", "-isystem", "-iquote", "-idirafter", "-iprefix",
+      "-iwithprefix", "-iwithprefixbefore", "-iframework", "-imultilib", "-isysroot", "-Xpreprocessor"};
+  for (size_t i = 0; i < job.args.size(); ++i) {
+    const std::string& a = job.args[i];
+    if (a.empty() || a[0] != '-') continue;  // the input
+    const ArgSpec* spec = a.size() > 1 ? find_arg_spec(a) : nullptr;
+    bool separate = spec != nullptr && i + 1 < job.args.size() &&
+                    (spec->form == F::separate || (spec->form == F::joined_or_separate && a.size() == spec->name.size()));
+    bool drop = false;
+    if (spec != nullptr) {
+      switch (spec->role) {
+        case R::compile: case R::output: case R::language: case R::dep_flag: case R::dep_file: case R::dep_target:
+        case R::wp:
+          drop = true;
+          break;
+        default:
+          drop = std::find(preprocessor_only.begin(), preprocessor_only.end(), spec->name) != preprocessor_only.end();
+      }
+    }
+    if (a == "-nostdinc" || a == "-nostdinc++" || a == "-undef" || a == "-C" || a == "-CC" || a == "-trigraphs") drop = true;
+    if (!drop) {
+      out.push_back(a);
+      if (separate) out.push_back(job.args[i + 1]);
+    }
+    if (separate) ++i;
+  }
+  return out;
 }
 
 }  // namespace sccache

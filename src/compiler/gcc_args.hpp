@@ -1,6 +1,7 @@
 #pragma once
 // The gcc/clang option table and the parser that classifies one command line into a
 // CompileJob, NotCacheable{reason} or NotCompilation.
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -63,5 +64,12 @@ ParseResult parse_c_arguments(CompilerKind kind, const Invocation& inv);
 
 // Names of the environment variables that can change a C compile's output or diagnostics.
 const std::vector<std::string_view>& c_key_env_vars();
+
+// Why this compile must not run on a build server as preprocessed text (nullopt = it may).
+std::optional<std::string> dist_refusal(const CompileJob& job);
+// The build server's arguments (SPEC 7.8): `-x <input_language> -c <input> -o <output>` and every
+// argument but the input, outputs, -x and those only the preprocessor reads (-D, -I, -include,
+// -M*, -Wp, ...).
+std::vector<std::string> dist_compile_args(const CompileJob& job, const std::string& input_language);
 
 }  // namespace sccache

@@ -145,6 +145,22 @@ Status apply_dist(Config& cfg, const toml::table& dist) {
       if (!type || (*type != "no_dist" && *type != "path_override")) {
         return make_error("configuration key `dist.toolchains.type` must be \"no_dist\" or \"path_override\"");
       }
+      DistToolchainConfig entry;
+      entry.type = *type;
+      SCCACHE_TRY(exe, opt_string(t, "dist.toolchains.", "compiler_executable"));
+      if (!exe || exe->empty()) return make_error("configuration key `dist.toolchains.compiler_executable` is required");
+      entry.compiler_executable = *exe;
+      if (entry.type == "path_override") {
+        SCCACHE_TRY(archive, opt_string(t, "dist.toolchains.", "archive"));
+        SCCACHE_TRY(inner, opt_string(t, "dist.toolchains.", "archive_compiler_executable"));
+        if (!archive || archive->empty()) return make_error("configuration key `dist.toolchains.archive` is required for path_override");
+        if (!inner || inner->empty() || (*inner)[0] != '/') {
+          return make_error("configuration key `dist.toolchains.archive_compiler_executable` is required for path_override and must be absolute");
+        }
+        entry.archive = *archive;
+        entry.archive_compiler_executable = *inner;
+      }
+      cfg.dist.toolchains.push_back(std::move(entry));
     }
   }
   if (const toml::node* auth = dist.get("auth")) {

@@ -40,8 +40,17 @@ struct RemoteCacheConfig {
   bool azure = false;
 };
 
+// `[[dist.toolchains]]`: how to get a compiler to the build servers other than packaging it.
+struct DistToolchainConfig {
+  std::string type;                         // "path_override" or "no_dist"
+  std::string compiler_executable;          // the local compiler this entry is for
+  std::string archive;                      // path_override: a tar.gz of the toolchain
+  std::string archive_compiler_executable;  // path_override: the compiler's path inside it
+};
+
 struct DistConfig {
   std::optional<std::string> scheduler_url;
+  std::vector<DistToolchainConfig> toolchains;
   std::optional<std::string> cache_dir;
   uint64_t toolchain_cache_size = 10ULL << 30;
   std::string auth_type = "token";

@@ -68,11 +68,6 @@ struct ReadDeleter {
 };
 using ReadPtr = std::unique_ptr<archive, ReadDeleter>;
 
-struct WriteDeleter {
-  void operator()(archive* a) const { archive_write_free(a); }
-};
-using WritePtr = std::unique_ptr<archive, WriteDeleter>;
-
 std::string archive_error_text(archive* a) {
   const char* s = archive_error_string(a);
   return s != nullptr ? s : "unknown libarchive error";
@@ -486,11 +481,6 @@ Status extract(const Source& src, const std::string& dest, ExtractLimits limits)
   return Ok{};
 }
 
-la_ssize_t append_to_string(archive* /*a*/, void* client, const void* buf, size_t len) {
-  static_cast<std::string*>(client)->append(static_cast<const char*>(buf), len);
-  return static_cast<la_ssize_t>(len);
-}
-
 }  // namespace
 
 Status extract_archive_file(const std::string& archive_path, const std::string& dest, ExtractLimits limits) {
@@ -547,62 +537,6 @@ Expected<std::vector<ArchiveFile>> read_archive_files(std::string_view data, Ext
   }
   SCCACHE_TRY_STATUS(validator.finish());
   return files;
-}
-
-Expected<std::string> make_tar_gz(const std::vector<ArchiveFile>& files) {
-  std::string out;
-  WritePtr writer(archive_write_new());
-  if (!writer) return make_error("cannot allocate an archive writer");
-  if (archive_write_set_format_pax_restricted(writer.get()) != ARCHIVE_OK ||
-      archive_write_add_filter_gzip(writer.get()) != ARCHIVE_OK ||
-      // No time in the gzip header, no padding of the compressed stream to 10 KiB.
-      archive_write_set_filter_option(writer.get(), "gzip", "timestamp", nullptr) != ARCHIVE_OK ||
-      archive_write_set_bytes_in_last_block(writer.get(), 1) != ARCHIVE_OK ||
-      archive_write_open(writer.get(), &out, nullptr, append_to_string, nullptr) != ARCHIVE_OK) {
-    return make_error("cannot start tar.gz: " + archive_error_text(writer.get()));
-  }
-  std::unique_ptr<archive_entry, decltype(&archive_entry_free)> entry(archive_entry_new(), &archive_entry_free);
-  if (!entry) return make_error("cannot allocate an archive entry");
-  for (const auto& f : files) {
-    std::string why;
-    auto comps = split_relative(f.path, why);
-    if (why.empty() && comps.empty()) why = "empty path";
-    if (!why.empty()) return make_error("cannot add '" + f.path + "' to a tar: " + why);
-    archive_entry_clear(entry.get());
-    archive_entry_set_pathname(entry.get(), join_components(comps, comps.size()).c_str());
-    archive_entry_set_perm(entry.get(), f.mode & 07777);
-    archive_entry_set_mtime(entry.get(), 0, 0);
-    const uint32_t type = f.mode & S_IFMT;
-    const bool regular = type == 0 || type == S_IFREG;
-    if (type == S_IFDIR) {
-      archive_entry_set_filetype(entry.get(), AE_IFDIR);
-      archive_entry_set_size(entry.get(), 0);
-    } else if (type == S_IFLNK) {
-      archive_entry_set_filetype(entry.get(), AE_IFLNK);
-      archive_entry_set_symlink(entry.get(), f.data.c_str());
-      archive_entry_set_size(entry.get(), 0);
-    } else if (regular) {
-      archive_entry_set_filetype(entry.get(), AE_IFREG);
-      archive_entry_set_size(entry.get(), static_cast<la_int64_t>(f.data.size()));
-    } else {
-      return make_error("cannot add '" + f.path + "' to a tar: unsupported file type");
-    }
-    if (archive_write_header(writer.get(), entry.get()) != ARCHIVE_OK) {
-      return make_error("cannot add '" + f.path + "' to a tar: " + archive_error_text(writer.get()));
-    }
-    if (regular) {
-      size_t done = 0;
-      while (done < f.data.size()) {
-        la_ssize_t n = archive_write_data(writer.get(), f.data.data() + done, f.data.size() - done);
-        if (n <= 0) return make_error("cannot add '" + f.path + "' to a tar: " + archive_error_text(writer.get()));
-        done += static_cast<size_t>(n);
-      }
-    }
-  }
-  if (archive_write_close(writer.get()) != ARCHIVE_OK) {
-    return make_error("cannot finish tar.gz: " + archive_error_text(writer.get()));
-  }
-  return out;
 }
 
 }  // namespace sccache::dist

@@ -29,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dist/tar_writer.hpp"  // ArchiveFile, make_tar_gz
 #include "util/expected.hpp"
 
 namespace sccache::dist {
@@ -47,21 +48,8 @@ struct ExtractLimits {
 Status extract_archive_file(const std::string& archive_path, const std::string& dest, ExtractLimits limits = {});
 Status extract_archive_memory(std::string_view data, const std::string& dest, ExtractLimits limits = {});
 
-struct ArchiveFile {
-  std::string path;   // relative, normalized ("./a//b" is returned as "a/b")
-  std::string data;
-  uint32_t mode = 0;  // read_archive_files: 0755 or 0644. make_tar_gz: see below.
-  bool operator==(const ArchiveFile&) const = default;
-};
-
 // Reads a tar (job inputs) into memory: the same refusal rules, and only regular files and
 // directories are allowed. Returns the regular files, in archive order (directories are implied).
 Expected<std::vector<ArchiveFile>> read_archive_files(std::string_view data, ExtractLimits limits = {});
-
-// Writes a gzip'd pax tar of `files` (for clients and tests). Paths must be relative, without "..".
-// The type bits of `mode` choose the entry kind: none or S_IFREG = regular file with `data`;
-// S_IFDIR = directory; S_IFLNK = symlink whose target is `data`. Permission bits are mode & 07777.
-// Owners and times are zeroed, so equal inputs give equal bytes.
-Expected<std::string> make_tar_gz(const std::vector<ArchiveFile>& files);
 
 }  // namespace sccache::dist

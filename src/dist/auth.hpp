@@ -9,12 +9,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/base64.hpp"
 #include "util/expected.hpp"
 
 namespace sccache::dist {
 
-std::string base64url_encode(std::string_view bytes);  // RFC 4648 §5, no padding
-Expected<std::string> base64url_decode(std::string_view text);
+using sccache::base64url_decode;  // util/base64.hpp
+using sccache::base64url_encode;
 std::string random_bytes(size_t n);                     // OpenSSL RAND_bytes
 
 // `sccache-dist auth generate-jwt-hs256-key`: 32 random bytes, base64url without padding.

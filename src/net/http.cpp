@@ -131,6 +131,16 @@ Expected<HttpResponse> HttpClient::perform(const HttpRequest& request) {
   set(h, CURLOPT_WRITEDATA, &response.body);
   set(h, CURLOPT_HEADERFUNCTION, &on_header);
   set(h, CURLOPT_HEADERDATA, &response.headers);
+  curl_blob ca{};
+  if (!request.ca_pem.empty()) {
+    ca.data = const_cast<char*>(request.ca_pem.data());  // NOLINT(cppcoreguidelines-pro-type-const-cast): curl copies it
+    ca.len = request.ca_pem.size();
+    ca.flags = CURL_BLOB_COPY;
+    set(h, CURLOPT_CAINFO_BLOB, &ca);
+    set(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    set(h, CURLOPT_SSL_VERIFYHOST, 2L);
+  }
+  if (request.accept_gzip) set(h, CURLOPT_ACCEPT_ENCODING, "gzip");
   if (request.method == "GET") {
     set(h, CURLOPT_HTTPGET, 1L);
   } else if (request.method == "HEAD") {

@@ -18,6 +18,10 @@ struct HttpRequest {
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // When set: TLS peers are verified against this PEM (and only it), e.g. a build server's
+  // self-signed certificate published by the scheduler.
+  std::string ca_pem;
+  bool accept_gzip = false;  // ask for a compressed reply; the body comes back decoded
 };
 
 struct HttpResponse {

@@ -130,6 +130,7 @@ Expected<Request> decode_request(const std::string& payload) {
     case 0: return Request{ZeroStatsRequest{}};
     case 1: return Request{GetStatsRequest{}};
     case 2: return Request{ShutdownRequest{}};
+    case 4: return Request{DistStatusRequest{}};
     case 3: {
       CompileRequest c;
       uint8_t tty = 0;
@@ -163,6 +164,8 @@ std::string encode_response(const Response& resp) {
           w.str(m.stdout_data);
           w.str(m.stderr_data);
           w.u8(static_cast<uint8_t>(m.color));
+        } else if constexpr (std::is_same_v<T, DistStatusResponse>) {
+          w.str(m.json);
         } else {
           w.str(m.message);
         }
@@ -205,6 +208,12 @@ Expected<Response> decode_response(const std::string& payload) {
       r.str(e.message);
       if (!r.at_end()) return make_error("malformed error response");
       return Response{std::move(e)};
+    }
+    case 5: {
+      DistStatusResponse d;
+      r.str(d.json);
+      if (!r.at_end()) return make_error("malformed dist status response");
+      return Response{std::move(d)};
     }
     default: return make_error("unknown response type " + std::to_string(type));
   }

@@ -13,7 +13,7 @@
 
 namespace sccache {
 
-constexpr uint32_t kProtocolVersion = 2;  // 2: stats gained cache_writes_skipped
+constexpr uint32_t kProtocolVersion = 3;  // 2: stats gained cache_writes_skipped; 3: dist status
 // The server's first frame on every connection; the client checks it before anything else.
 std::string greeting_payload();
 bool is_greeting(const std::string& payload);
@@ -29,7 +29,8 @@ struct CompileRequest {
   uint32_t umask = 022;
   bool stderr_is_tty = false;
 };
-using Request = std::variant<ZeroStatsRequest, GetStatsRequest, ShutdownRequest, CompileRequest>;
+struct DistStatusRequest {};
+using Request = std::variant<ZeroStatsRequest, GetStatsRequest, ShutdownRequest, CompileRequest, DistStatusRequest>;
 
 struct StatsResponse {
   ServerInfo info;
@@ -52,7 +53,12 @@ struct CompileFinished {
 struct ErrorResponse {
   std::string message;
 };
-using Response = std::variant<StatsResponse, ShuttingDownResponse, CompileUnhandled, CompileFinished, ErrorResponse>;
+// `sccache --dist-status`: the JSON document of SPEC 3.4, as the client prints it.
+struct DistStatusResponse {
+  std::string json;
+};
+using Response =
+    std::variant<StatsResponse, ShuttingDownResponse, CompileUnhandled, CompileFinished, ErrorResponse, DistStatusResponse>;
 
 std::string encode_request(const Request& r);
 Expected<Request> decode_request(const std::string& payload);

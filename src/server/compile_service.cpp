@@ -45,15 +45,6 @@ Invocation invocation_from(const CompileRequest& req) {
   return inv;
 }
 
-// The mode the compiler itself would leave: gcc rewrites an existing file in place (keeping
-// its mode); clang and new files get 0666 minus the caller's umask.
-mode_t output_mode(CompilerKind kind, const std::string& path, mode_t umask) {
-  if (kind == CompilerKind::gcc) {
-    if (auto st = stat_file(path)) return static_cast<mode_t>(st->mode & 07777);
-  }
-  return static_cast<mode_t>(0666 & ~umask);
-}
-
 bool wants_forced_color(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv) {
   if (compiler.kind != CompilerKind::clang || job.color != ColorMode::automatic || !inv.stderr_is_tty) return false;
   auto term = env_value(inv.env, "TERM");
@@ -69,6 +60,15 @@ bool wants_forced_color(const CompilerInfo& compiler, const CompileJob& job, con
 }
 
 }  // namespace
+
+// The mode the compiler itself would leave: gcc rewrites an existing file in place (keeping
+// its mode); clang and new files get 0666 minus the caller's umask.
+mode_t output_mode(CompilerKind kind, const std::string& path, mode_t umask) {
+  if (kind == CompilerKind::gcc) {
+    if (auto st = stat_file(path)) return static_cast<mode_t>(st->mode & 07777);
+  }
+  return static_cast<mode_t>(0666 & ~umask);
+}
 
 uint64_t elapsed_ns(std::chrono::steady_clock::time_point since) {
   return static_cast<uint64_t>(
@@ -86,13 +86,15 @@ CompileFinished finished_from(const ProcessResult& r, ColorMode color) {
 }
 
 CompileService::CompileService(Storage& storage, CompilerCache& compilers, ProcessRunner& runner,
-                               StatsCollector& stats, unsigned max_parallel_processes, bool direct_mode)
+                               StatsCollector& stats, unsigned max_parallel_processes, bool direct_mode,
+                               DistState* dist)
     : storage_(storage),
       compilers_(compilers),
       runner_(runner),
       stats_(stats),
       slots_(static_cast<std::ptrdiff_t>(std::max(1U, std::min(max_parallel_processes, 1024U)))),
-      direct_mode_(direct_mode) {}
+      direct_mode_(direct_mode),
+      dist_(dist) {}
 
 bool CompileService::entry_still_valid(const ManifestEntry& entry) {
   for (const auto& d : entry.dirs) {  // shadowing candidates: still absent, or unchanged
@@ -332,10 +334,20 @@ CompileOutcome CompileService::run_job(const CompilerInfo& compiler, const Compi
       }
     }
   }
+  // A miss may go to a build server: the preprocessor run then also writes the depfile and
+  // keeps its text, which is what the build server compiles.
+  bool for_dist = false;
+  if (dist_ != nullptr && dist_->enabled()) {
+    if (auto why = dist_refusal(job)) {
+      spdlog::debug("not distributing {}: {}", job.input, *why);
+    } else {
+      for_dist = true;
+    }
+  }
   KeyOutcome key;
   {
     slots_.acquire();
-    key = compute_c_key(prefix, job, inv, runner_, direct_key.has_value());
+    key = compute_c_key(prefix, job, inv, runner_, direct_key.has_value(), for_dist);
     slots_.release();
   }
   // Recording the manifest happens after the reply, on hits and misses alike.
@@ -374,7 +386,21 @@ CompileOutcome CompileService::run_job(const CompilerInfo& compiler, const Compi
   // Optional outputs (.dwo, .gcno) count only if this compile wrote them.
   std::vector<std::optional<FileStat>> before;
   for (const auto& out : job.outputs) before.push_back(stat_file(absolute_from(inv.cwd, out.path)));
-  auto result = run_limited(command);
+  std::optional<ProcessResult> remote;
+  if (for_dist && key.preprocessor_diagnostics) {
+    spdlog::debug("not distributing {}: the preprocessor printed diagnostics", job.input);
+  } else if (for_dist) {
+    auto attempt = run_dist(compiler, job, inv, std::move(key.preprocessed));
+    if (attempt.kind == DistAttempt::fatal) {
+      CompileFinished f;
+      f.exit_code = 1;
+      f.stderr_data = "sccache: error: [" + job.output + "] " + attempt.message + "\n";
+      f.color = wire_color(job.color);
+      return {std::move(f), {}};
+    }
+    if (attempt.kind == DistAttempt::ok) remote = std::move(attempt.result);
+  }
+  auto result = remote ? Expected<ProcessResult>(std::move(*remote)) : run_limited(command);
   if (!result) return {ErrorResponse{result.error().message}, {}};
   if (!result->success()) {
     stats_.update([](ServerStats& s) { ++s.compile_fails; });

@@ -13,6 +13,7 @@
 #include "cache/manifest.hpp"
 #include "compiler/c_job.hpp"
 #include "server/compiler_cache.hpp"
+#include "server/dist_state.hpp"
 #include "server/file_hash_cache.hpp"
 #include "server/stats_collector.hpp"
 #include "util/process.hpp"
@@ -22,6 +23,8 @@ namespace sccache {
 // The reply for a compile that ran (colour mode tells the client whether to strip escapes).
 CompileFinished finished_from(const ProcessResult& r, ColorMode color);
 uint64_t elapsed_ns(std::chrono::steady_clock::time_point since);
+// The mode the compiler itself would leave on an output file.
+mode_t output_mode(CompilerKind kind, const std::string& path, mode_t umask);
 
 struct CompileOutcome {
   Response response;
@@ -31,8 +34,9 @@ struct CompileOutcome {
 
 class CompileService {
  public:
+  // `dist` (may be null) sends cache misses to a sccache-dist scheduler.
   CompileService(Storage& storage, CompilerCache& compilers, ProcessRunner& runner, StatsCollector& stats,
-                 unsigned max_parallel_processes, bool direct_mode);
+                 unsigned max_parallel_processes, bool direct_mode, DistState* dist = nullptr);
   CompileOutcome handle(const CompileRequest& request);
 
  private:
@@ -50,6 +54,14 @@ class CompileService {
   bool entry_still_valid(const ManifestEntry& entry);
   std::optional<ManifestEntry> manifest_entry_for(const CompileJob& job, const Invocation& inv, const KeyOutcome& key);
   void update_manifest(const std::string& direct_key, ManifestEntry entry);
+  // A miss on a build server (server/dist_compile.cpp). `ok`: the object is written and `result`
+  // is the compile's; `fallback`: compile locally; `fatal`: the compile fails with `message`.
+  struct DistAttempt {
+    enum Kind { ok, fallback, fatal } kind = fallback;
+    ProcessResult result;
+    std::string message;
+  };
+  DistAttempt run_dist(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv, std::string text);
 
   Storage& storage_;
   CompilerCache& compilers_;
@@ -57,6 +69,7 @@ class CompileService {
   StatsCollector& stats_;
   std::counting_semaphore<1024> slots_;
   bool direct_mode_;
+  DistState* dist_;
   FileHashCache file_hashes_;
 };
 

@@ -57,8 +57,9 @@ Server::Server(const Config& config, std::unique_ptr<Storage> storage, int liste
       port_(port),
       work_dir_(std::move(work_dir)),
       compilers_(join_path(work_dir_, "probe.c"), runner_),
+      dist_(config.dist),
       service_(*storage_, compilers_, runner_, stats_, std::max(1U, std::thread::hardware_concurrency()),
-               config.direct_mode),
+               config.direct_mode, &dist_),
       last_activity_(std::chrono::steady_clock::now()) {
   if (::pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) wake_pipe_[0] = wake_pipe_[1] = -1;
 }
@@ -165,6 +166,8 @@ void Server::session(int fd) {
             } else if constexpr (std::is_same_v<T, ShutdownRequest>) {
               request_shutdown();
               return ShuttingDownResponse{info()};
+            } else if constexpr (std::is_same_v<T, DistStatusRequest>) {
+              return DistStatusResponse{dist_.status_json()};
             } else {
               CompileOutcome outcome = service_.handle(req);
               after_reply = std::move(outcome.after_reply);

@@ -45,6 +45,7 @@ class Server {
   SystemProcessRunner runner_;
   StatsCollector stats_;
   CompilerCache compilers_;
+  DistState dist_;
   CompileService service_;
 
   std::mutex mu_;
