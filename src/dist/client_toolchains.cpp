@@ -115,7 +115,7 @@ Expected<ResolvedToolchain> ClientToolchains::resolve(const std::string& compile
   h.update_field("sccache-dist-toolchain/1");
   h.update_field(compiler);
   h.update_field(identity);
-  h.update_field(flavor == ToolchainFlavor::clang ? "clang" : "gcc");
+  h.update_field(flavor == ToolchainFlavor::clang ? "clang" : flavor == ToolchainFlavor::rust ? "rust" : "gcc");
   const std::string weak = h.finish_hex();
   std::lock_guard lock(mu_);
   load_weak_map_locked();

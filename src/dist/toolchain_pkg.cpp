@@ -223,6 +223,8 @@ class Collector {
     return out;
   }
 
+  Expected<std::string> ask(const std::string& exe, const std::string& arg) { return query(exe, arg); }
+
  private:
   struct Entry {
     bool is_link = false;
@@ -358,6 +360,16 @@ Expected<std::vector<ArchiveFile>> collect_toolchain_files(const std::string& co
   };
 
   if (auto st = c.add_binary(exe); !st) return wrap(st.error());
+  if (flavor == ToolchainFlavor::rust) {
+    auto sysroot = c.ask(exe, "--print=sysroot");
+    if (!sysroot) return wrap(sysroot.error());
+    if (sysroot->empty() || (*sysroot)[0] != '/') return wrap(Error{"rustc printed no absolute sysroot"});
+    if (auto added = c.add_tree(join_path(*sysroot, "lib")); !added) return wrap(added.error());
+    for (const char* top : {"/lib", "/lib64", "/bin", "/sbin"}) {
+      if (auto added = c.add_if_symlink(top); !added) return wrap(added.error());
+    }
+    return c.files();
+  }
   std::vector<std::string> progs = {"as", "objcopy"};
   if (flavor == ToolchainFlavor::gcc) progs.insert(progs.end(), {"cc1", "cc1plus"});
   for (const auto& name : progs) {

@@ -24,7 +24,9 @@
 
 namespace sccache::dist {
 
-enum class ToolchainFlavor { gcc, clang };
+// rust: `rustc` (+ deps) and every file below `<sysroot>/lib` (librustc_driver, LLVM, the
+// standard library's rlibs); the other programs of `<sysroot>/bin` (cargo, rustdoc) are left out.
+enum class ToolchainFlavor { gcc, clang, rust };
 
 // Every file needed to run `compiler -c` on preprocessed input inside an otherwise empty root,
 // sorted by path (no directory entries). `compiler` may be relative to the current directory.

@@ -12,6 +12,7 @@
 #include "cache/entry.hpp"
 #include "cache/manifest.hpp"
 #include "compiler/c_job.hpp"
+#include "compiler/rust.hpp"
 #include "server/compiler_cache.hpp"
 #include "server/dist_state.hpp"
 #include "server/file_hash_cache.hpp"
@@ -62,6 +63,20 @@ class CompileService {
     std::string message;
   };
   DistAttempt run_dist(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv, std::string text);
+  // A rustc miss of an rlib/staticlib crate (SPEC 7.8): sources, externs, static libraries and the
+  // crates of its -L directories go as inputs; `names` (in --out-dir) come back.
+  DistAttempt run_rust_dist(const CompilerInfo& compiler, const RustJob& job, const Invocation& inv,
+                            const std::vector<std::string>& sources, const std::vector<std::string>& names);
+  // The part both share: toolchain, alloc_job, submit_toolchain, run_job. `result` is set when
+  // the kind is ok (the remote compile ran, maybe failing).
+  struct RemoteRun {
+    DistAttempt::Kind kind = DistAttempt::fallback;
+    std::string message;
+    dist::JobResult result;
+  };
+  RemoteRun run_remote(const CompilerInfo& compiler, dist::ToolchainFlavor flavor, dist::CompileCommand command,
+                       const std::vector<dist::JobInput>& inputs, const std::vector<std::string>& outputs,
+                       const std::string& what);
 
   Storage& storage_;
   CompilerCache& compilers_;

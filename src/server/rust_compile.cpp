@@ -226,7 +226,27 @@ CompileOutcome CompileService::handle_rust(const CompilerInfo& compiler, const I
     ++s.cache_misses[kRust];
     if (recache) ++s.forced_recaches;
   });
-  auto result = run_limited(command);
+  std::optional<ProcessResult> remote;
+  if (dist_ != nullptr && dist_->enabled()) {
+    // Crates that link (proc-macro, dylib) need the system linker, which is not in a Rust
+    // toolchain archive; other targets need their own standard library.
+    if (job.links()) {
+      spdlog::debug("not distributing crate {}: it links a shared object", job.crate_name);
+    } else if (!job.target.empty() && job.target != compiler.rust_host) {
+      spdlog::debug("not distributing crate {}: --target {}", job.crate_name, job.target);
+    } else {
+      auto attempt = run_rust_dist(compiler, job, inv, deps.files, names);
+      if (attempt.kind == DistAttempt::fatal) {
+        CompileFinished f;
+        f.exit_code = 1;
+        f.stderr_data = "sccache: error: [" + job.crate_name + "] " + attempt.message + "\n";
+        f.color = WireColor::on;
+        return {std::move(f), {}};
+      }
+      if (attempt.kind == DistAttempt::ok) remote = std::move(attempt.result);
+    }
+  }
+  auto result = remote ? Expected<ProcessResult>(std::move(*remote)) : run_limited(command);
   if (!result) return {ErrorResponse{result.error().message}, {}};
   if (!result->success()) {
     stats_.update([](ServerStats& s) { ++s.compile_fails; });
