@@ -1,6 +1,7 @@
 // `sccache-dist server`: a build server. HTTPS with a certificate made at start (published to
 // clients through the scheduler's heartbeat), job tokens checked per job, toolchains kept in an
-// LRU cache on disk, and every compile run in the overlay + bubblewrap sandbox.
+// LRU cache on disk, and every compile run by the configured builder: the overlay + bubblewrap
+// sandbox, or docker containers.
 #include <openssl/pem.h>
 
 #include <chrono>
@@ -14,6 +15,7 @@
 #include "dist/archive.hpp"
 #include "dist/auth.hpp"
 #include "dist/dist_config.hpp"
+#include "dist/docker_builder.hpp"
 #include "dist/sandbox.hpp"
 #include "dist/scheduler_core.hpp"
 #include "dist/toolchain_cache.hpp"
@@ -49,7 +51,7 @@ std::pair<std::string, std::string> split_url(const std::string& url) {
 
 class BuildServer {
  public:
-  BuildServer(ServerConfig config, std::unique_ptr<OverlayBuilder> builder, SelfSignedCert cert)
+  BuildServer(ServerConfig config, std::unique_ptr<Builder> builder, SelfSignedCert cert)
       : config_(std::move(config)),
         builder_(std::move(builder)),
         cert_(std::move(cert)),
@@ -221,6 +223,8 @@ class BuildServer {
     advance(job_id, JobState::started);
     SandboxJob job;
     job.toolchain_dir = lease->dir();
+    job.toolchain_id = archive_id;
+    job.toolchain_archive = toolchains_.archive_path(archive_id);  // kept there by the lease
     const auto& cmd = meta["command"];
     job.executable = cmd.value("executable", "");
     job.args = cmd.value("arguments", std::vector<std::string>{});
@@ -245,7 +249,7 @@ class BuildServer {
   }
 
   ServerConfig config_;
-  std::unique_ptr<OverlayBuilder> builder_;
+  std::unique_ptr<Builder> builder_;
   SelfSignedCert cert_;
   ToolchainCache toolchains_;
   std::string jwt_key_;
@@ -263,7 +267,6 @@ class BuildServer {
 int run_build_server(const std::string& config_path, const EnvMap& env) {
   auto config = load_server_config(config_path);
   if (!config) return dist_fail(config.error().message);
-  if (config->builder.type != "overlay") return dist_fail("builder type `" + config->builder.type + "` is not supported yet");
   auto addr = parse_socket_addr(config->public_addr);
   if (config->scheduler_auth.type == "jwt_token") {
     // The token names the server it was made for; refuse to run under another address.
@@ -277,12 +280,20 @@ int run_build_server(const std::string& config_path, const EnvMap& env) {
                        " (see `sccache-dist auth generate-jwt-hs256-server-token --server " + config->public_addr + "`)");
     }
   }
-  auto builder = OverlayBuilder::create(config->builder.build_dir, config->builder.bwrap_path);
-  if (!builder) return dist_fail(builder.error().message);
+  std::unique_ptr<Builder> builder;
+  if (config->builder.type == "docker") {
+    auto docker = DockerBuilder::create();
+    if (!docker) return dist_fail(docker.error().message);
+    builder = std::move(*docker);
+  } else {
+    auto overlay = OverlayBuilder::create(config->builder.build_dir, config->builder.bwrap_path);
+    if (!overlay) return dist_fail(overlay.error().message);
+    builder = std::move(*overlay);
+  }
   auto cert = make_self_signed_cert(addr->first);
   if (!cert) return dist_fail(cert.error().message);
   if (auto st = make_dirs(config->cache_dir); !st) return dist_fail(st.error().message);
-  BuildServer server(*config, std::move(*builder), *cert);
+  BuildServer server(*config, std::move(builder), *cert);
   // httplib wants the certificate as objects: read them back from the PEM.
   BIO* cb = BIO_new_mem_buf(cert->cert_pem.data(), static_cast<int>(cert->cert_pem.size()));
   BIO* kb = BIO_new_mem_buf(cert->key_pem.data(), static_cast<int>(cert->key_pem.size()));

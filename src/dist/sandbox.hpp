@@ -42,6 +42,8 @@ struct SandboxInput {
 
 struct SandboxJob {
   std::string toolchain_dir;         // unpacked toolchain: the overlay's read-only lower layer ("/")
+  std::string toolchain_id;          // docker builder: the archive id (image sccache-builder-<id>)
+  std::string toolchain_archive;     // docker builder: the archive file, imported on the id's first use
   std::vector<SandboxInput> inputs;  // written into the overlay before the run
   std::string executable;            // path inside the sandbox, e.g. "/usr/bin/gcc"
   std::vector<std::string> args;
@@ -63,7 +65,19 @@ struct SandboxResult {
   std::vector<std::pair<std::string, std::string>> outputs;
 };
 
-class OverlayBuilder {
+// What a build server runs jobs with: OverlayBuilder (below) or DockerBuilder (docker_builder.hpp).
+class Builder {
+ public:
+  Builder() = default;
+  Builder(const Builder&) = delete;
+  Builder& operator=(const Builder&) = delete;
+  virtual ~Builder() = default;
+  // Runs one job (thread-safe). An Error means the job could not be set up or its environment
+  // failed; a job that ran and failed is a result with its exit code.
+  virtual Expected<SandboxResult> run(const SandboxJob& job) = 0;
+};
+
+class OverlayBuilder final : public Builder {
  public:
   // Checks: running as root, `bwrap --version` >= 0.3.0 (the error names the version found),
   // overlay in /proc/filesystems, openat2/pidfd_open available; deletes and recreates build_dir
@@ -72,7 +86,7 @@ class OverlayBuilder {
 
   // Runs one job (thread-safe; jobs run concurrently, each in its own directory). An Error means
   // the sandbox could not be set up; a job that ran and failed is a result with its exit code.
-  Expected<SandboxResult> run(const SandboxJob& job);
+  Expected<SandboxResult> run(const SandboxJob& job) override;
 
   [[nodiscard]] const std::string& build_dir() const { return build_dir_; }
   [[nodiscard]] const std::string& bwrap_path() const { return bwrap_path_; }

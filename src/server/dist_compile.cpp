@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 
 #include "compiler/gcc_args.hpp"
@@ -58,6 +59,7 @@ CompileService::RemoteRun CompileService::run_remote(const CompilerInfo& compile
   // As in sccache, a `no_dist` compiler is a failed distributed compile too (and runs locally).
   auto toolchain = dist_->toolchains().resolve(compiler.path, compiler.identity, flavor);
   if (!toolchain) return failed("toolchain: " + toolchain.error().message);
+  auto t0 = std::chrono::steady_clock::now();
   auto alloc = client->alloc_job(toolchain->archive_id);
   if (!alloc) {
     if (alloc.error().code == dist::kDistFatal) {
@@ -74,13 +76,20 @@ CompileService::RemoteRun CompileService::run_remote(const CompilerInfo& compile
     if (auto st = client->submit_toolchain(*alloc, *archive); !st) return failed(st.error().message);
   }
   command.executable = toolchain->executable;
+  auto t1 = std::chrono::steady_clock::now();
   auto ran = client->run_job(*alloc, command, outputs, inputs);
+  auto t2 = std::chrono::steady_clock::now();
   if (!ran) return failed(ran.error().message);
   if (ran->code != 0 || ran->signal) {
     spdlog::debug("dist: {} failed on {} (exit {}); compiling locally", what, alloc->server_id, ran->code);
     return run;
   }
-  spdlog::debug("dist: {} compiled on {} (job {})", what, alloc->server_id, alloc->job_id);
+  size_t in_bytes = 0;
+  for (const auto& in : inputs) in_bytes += in.data.size();
+  // Read by bench/dist_build.sh: where the time of a distributed compile goes.
+  spdlog::debug("dist: {} compiled on {} (job {}): alloc+toolchain {} us, run_job {} us, inputs {} bytes", what,
+                alloc->server_id, alloc->job_id, elapsed_ns(t0) / 1000 - elapsed_ns(t1) / 1000,
+                std::chrono::duration_cast<std::chrono::microseconds>(t2 - t1).count(), in_bytes);
   run.kind = DistAttempt::ok;
   run.result = std::move(*ran);
   return run;
