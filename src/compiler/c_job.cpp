@@ -185,9 +185,24 @@ KeyOutcome compute_c_key(const std::string& prefix, const CompileJob& job, const
       out.search_dirs = search_dirs_from_verbose(result->stderr_data, inv.cwd);
     }
     if (for_dist) {
-      const std::string& e = result->stderr_data;
-      out.preprocessor_diagnostics = e.find("warning:") != std::string::npos || e.find("error:") != std::string::npos ||
-                                     e.find("note:") != std::string::npos || e.find("remark:") != std::string::npos;
+      // Diagnostics in any language: `file:line[:col]: ...`, `In file included from`, or a
+      // program's own prefix (`cc1: warning: ...`); the -v listing has none of these.
+      for (const std::string& l : split(result->stderr_data, '\n')) {
+        if (l.empty() || l[0] == ' ') continue;
+        bool located = false;
+        for (size_t c = l.find(':'); c != std::string::npos && c + 1 < l.size(); c = l.find(':', c + 1)) {
+          size_t d = c + 1;
+          while (d < l.size() && l[d] >= '0' && l[d] <= '9') ++d;
+          if (d > c + 1 && d < l.size() && l[d] == ':') located = true;
+        }
+        for (const char* p : {"In file included from", "cc1", "clang", "gcc:", "g++:", "<command-line>", "<built-in>"}) {
+          if (l.rfind(p, 0) == 0 && (std::string_view(p) != "clang" || l.rfind("clang: ", 0) == 0) &&
+              (std::string_view(p) != "cc1" || l.find(": ") != std::string::npos)) {
+            located = true;
+          }
+        }
+        if (located) out.preprocessor_diagnostics = true;
+      }
       out.preprocessed = std::move(result->stdout_data);
     }
   }

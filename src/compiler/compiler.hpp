@@ -18,6 +18,7 @@ struct CompilerInfo {
   CompilerKind kind = CompilerKind::gcc;
   std::string identity;  // hex digest of the binary's content and kind (rustc: of its sysroot libraries)
   std::string rust_host;  // rustc: the host triple
+  std::string rust_sysroot;  // rustc: `--print=sysroot` (a rustup proxy's toolchain resolved)
 };
 
 // One compile request as the client sent it.

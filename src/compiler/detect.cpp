@@ -48,7 +48,7 @@ Expected<CompilerInfo> detect_compiler(const std::string& exe, const std::vector
   h.update_field("compiler-identity-v1");
   h.update_field(kind_name(kind));
   h.update_field(content_digest);
-  return CompilerInfo{exe, kind, h.finish_hex(), ""};
+  return CompilerInfo{exe, kind, h.finish_hex(), "", ""};
 }
 
 }  // namespace sccache

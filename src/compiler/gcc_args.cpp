@@ -291,6 +291,7 @@ const std::vector<std::string_view>& c_key_env_vars() {
 }
 
 ParseResult parse_c_arguments(CompilerKind kind, const Invocation& inv) {
+  (void)kind;  // gcc and clang share the table
   auto expanded = expand_response_files(inv.args, inv.cwd);
   if (!expanded) return NotCacheable{"@"};
   for (const char* var : {"DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES"}) {
@@ -389,7 +390,7 @@ ParseResult parse_c_arguments(CompilerKind kind, const Invocation& inv) {
     // What the driver passes its compiler proper (`gcc -###`: `-MQ out`; clang: `-MT out`).
     job.dep_args = std::move(st.dep_args);
     if (st.dep_file.empty()) job.dep_args.insert(job.dep_args.end(), {"-MF", job.outputs.back().path});
-    if (!st.dep_target) job.dep_args.insert(job.dep_args.end(), {kind == CompilerKind::clang ? "-MT" : "-MQ", job.output});
+    if (!st.dep_target) job.dep_args.insert(job.dep_args.end(), {"-MQ", job.output});
   }
   job.assemble_only = st.assemble;
   if (st.split_dwarf) job.outputs.push_back({"dwo", replace_ext(job.output, ".dwo"), false});
@@ -400,23 +401,29 @@ ParseResult parse_c_arguments(CompilerKind kind, const Invocation& inv) {
   return job;
 }
 
-std::optional<std::string> dist_refusal(const CompileJob& job) {
+std::optional<std::string> dist_refusal(CompilerKind kind, const CompileJob& job) {
   if (job.assemble_only) return "-S";
   if (job.input_is_preprocessed) return "preprocessed input";
-  if (job.language != "c" && job.language != "c++" && job.language != "objective-c" && job.language != "objective-c++") {
-    return "language " + job.language;
-  }
+  // Objective-C needs cc1obj/cc1objplus, which toolchain packages do not carry.
+  if (job.language != "c" && job.language != "c++") return "language " + job.language;
   // Debug info, coverage notes and profiling embed what a compile of preprocessed text sees
-  // differently (columns after macro expansion, source checksums, the -fdirectives-only switch),
-  // so the object would not be the local one.
+  // differently (columns after macro expansion, source checksums), so the object would not be
+  // the local one.
   if (job.hash_cwd) return "debug info, coverage or profiling";
+  bool misleading_indentation = false;  // gcc: -Wall turns it on; it is off for preprocessed input
   for (const auto& a : job.args) {
     // Output of the preprocessor phase, or a compiler driver that prints what it runs.
     if (a == "-H" || a == "-v" || a == "-###" || a == "--verbose" || a == "-Q" || a == "-ftime-report" || a == "-fstack-usage") {
       return a;
     }
     if (a.rfind("-save-temps", 0) == 0 || a.rfind("-Wa,", 0) == 0 || a == "-Xassembler" || a.rfind("-frecord", 0) == 0) return a;
+    // Source columns reach the object (sanitizer and LTO location data); the text was
+    // converted to UTF-8 already.
+    if (a.rfind("-fsanitize", 0) == 0 || a.rfind("-flto", 0) == 0 || a.rfind("-finput-charset", 0) == 0) return a;
+    if (a == "-Wall" || a == "-Wmisleading-indentation") misleading_indentation = true;
+    if (a == "-Wno-misleading-indentation" || a == "-Wno-all") misleading_indentation = false;
   }
+  if (kind == CompilerKind::gcc && misleading_indentation) return "-Wmisleading-indentation (gcc ignores it for preprocessed input)";
   return std::nullopt;
 }
 

@@ -66,7 +66,7 @@ ParseResult parse_c_arguments(CompilerKind kind, const Invocation& inv);
 const std::vector<std::string_view>& c_key_env_vars();
 
 // Why this compile must not run on a build server as preprocessed text (nullopt = it may).
-std::optional<std::string> dist_refusal(const CompileJob& job);
+std::optional<std::string> dist_refusal(CompilerKind kind, const CompileJob& job);
 // The build server's arguments (SPEC 7.8): `-x <input_language> -c <input> -o <output>` and every
 // argument but the input, outputs, -x and those only the preprocessor reads (-D, -I, -include,
 // -M*, -Wp, ...).

@@ -127,7 +127,16 @@ Expected<ResolvedToolchain> ClientToolchains::resolve(const std::string& compile
     }
   }
   auto start = std::chrono::steady_clock::now();
-  SCCACHE_TRY(archive, package_toolchain(compiler, flavor));
+  if (auto f = failures_.find(weak); f != failures_.end()) {
+    if (start - f->second.first < std::chrono::minutes(1)) return f->second.second;
+    failures_.erase(f);
+  }
+  auto packed = package_toolchain(compiler, flavor);
+  if (!packed) {
+    failures_.emplace(weak, std::make_pair(start, packed.error()));
+    return packed.error();
+  }
+  std::string archive = std::move(*packed);
   std::string id = sha256_hex(archive);
   std::string path = archive_path(id);
   SCCACHE_TRY_STATUS(make_dirs(dirname_of(path)));

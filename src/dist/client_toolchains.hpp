@@ -10,6 +10,7 @@
 // `path_override` entry => that archive (id = SHA-256 of its bytes, cached by path, size and
 // mtime) and its `archive_compiler_executable`; else the weak map; else package now, one at a
 // time. Entries match the compiler by the path as invoked or by its real path.
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -58,7 +59,9 @@ class ClientToolchains {
     std::string id;
   };
   std::map<std::string, OverrideDigest> override_ids_;  // archive path -> digest; guarded by mu_
-  uint64_t packaged_ = 0;                              // guarded by mu_
+  uint64_t packaged_ = 0;                               // guarded by mu_
+  // Packaging that failed: not tried again for a minute (it would hold every compile's lock).
+  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, Error>> failures_;  // guarded by mu_
 };
 
 }  // namespace sccache::dist

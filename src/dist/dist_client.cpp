@@ -74,13 +74,16 @@ Expected<std::unique_ptr<DistClient>> DistClient::create(const std::string& sche
   // A compile may run for minutes without a byte on the wire; SPEC 7.2's client timeout.
   options.stall_timeout = std::chrono::milliseconds(600'000);
   SCCACHE_TRY(http, HttpClient::create(options));
-  return std::unique_ptr<DistClient>(new DistClient(std::move(http), std::move(base), std::move(token)));
+  options.stall_timeout = std::chrono::milliseconds(30'000);
+  SCCACHE_TRY(sched, HttpClient::create(options));
+  return std::unique_ptr<DistClient>(
+      new DistClient(std::move(sched), std::move(http), std::move(base), std::move(token)));
 }
 
 Expected<SchedulerStatus> DistClient::status() {
   HttpRequest req;
   req.url = base_ + "api/v1/scheduler/status";
-  SCCACHE_TRY(r, http_->perform(req));
+  SCCACHE_TRY(r, sched_->perform(req));
   if (r.status != 200) return make_error("scheduler status: " + http_error(r));
   SCCACHE_TRY(j, parse_json(r, "scheduler status"));
   if (!j.is_object() || !j["num_servers"].is_number_unsigned() || !j["num_cpus"].is_number_unsigned()) {
@@ -95,12 +98,16 @@ Expected<JobAlloc> DistClient::alloc_job(const std::string& archive_id) {
   req.url = base_ + "api/v1/scheduler/alloc_job";
   req.headers = {{"Authorization", "Bearer " + token_}, {"Content-Type", "application/json"}};
   req.body = json{{"archive_id", archive_id}}.dump();
-  SCCACHE_TRY(r, http_->perform(req));
+  SCCACHE_TRY(r, sched_->perform(req));
   if (r.status >= 400 && r.status < 500) return Error{"alloc_job: " + http_error(r), kDistFatal};
   if (r.status != 200) return make_error("alloc_job: " + http_error(r));
   SCCACHE_TRY(j, parse_json(r, "alloc_job"));
   if (j.is_object() && j.contains("Fail")) {
-    return make_error("alloc_job: the scheduler has no capacity: " + j["Fail"].value("msg", std::string("?")));
+    const auto& fail = j["Fail"];
+    std::string msg = fail.is_object() && fail.contains("msg") && fail["msg"].is_string()
+                          ? fail["msg"].get<std::string>()
+                          : fail.dump();
+    return make_error("alloc_job: the scheduler has no capacity: " + msg);
   }
   try {
     const auto& s = j.at("Success");
@@ -126,7 +133,7 @@ Expected<std::string> DistClient::cert_for(const JobAlloc& job) {
   }
   HttpRequest req;
   req.url = base_ + "api/v1/scheduler/server_certificate/" + job.server_id;
-  SCCACHE_TRY(r, http_->perform(req));
+  SCCACHE_TRY(r, sched_->perform(req));
   if (r.status >= 400 && r.status < 500) return Error{"server_certificate: " + http_error(r), kDistFatal};
   if (r.status != 200) return make_error("server_certificate: " + http_error(r));
   SCCACHE_TRY(j, parse_json(r, "server_certificate"));
@@ -168,13 +175,10 @@ Expected<std::string> encode_run_job(const CompileCommand& command, const std::v
                                      const std::vector<JobInput>& inputs) {
   json env = json::array();
   for (const auto& [k, v] : command.env_vars) env.push_back(json::array({k, v}));
-  std::string header = json{{"command",
-                             {{"executable", command.executable},
-                              {"arguments", command.arguments},
-                              {"env_vars", env},
-                              {"cwd", command.cwd}}},
-                            {"outputs", outputs}}
-                           .dump(-1, ' ', false, json::error_handler_t::strict);
+  std::string header = json{
+      {"command",
+       {{"executable", command.executable}, {"arguments", command.arguments}, {"env_vars", env}, {"cwd", command.cwd}}},
+      {"outputs", outputs}}.dump(-1, ' ', false, json::error_handler_t::strict);
   std::vector<ArchiveFile> files;
   files.reserve(inputs.size());
   for (const auto& in : inputs) {
@@ -198,7 +202,8 @@ Expected<JobResult> decode_run_job_reply(const std::string& body) {
     const auto& o = c.at("output");
     JobResult result;
     result.code = o.at("code").get<int>();
-    if (o.contains("signal") && o["signal"].is_number_integer() && o["signal"].get<int>() != 0) result.signal = o["signal"].get<int>();
+    if (o.contains("signal") && o["signal"].is_number_integer() && o["signal"].get<int>() != 0)
+      result.signal = o["signal"].get<int>();
     SCCACHE_TRY(out, base64url_decode(o.at("stdout").get<std::string>()));
     SCCACHE_TRY(err, base64url_decode(o.at("stderr").get<std::string>()));
     result.stdout_data = std::move(out);

@@ -29,7 +29,7 @@ struct SchedulerStatus {
 };
 
 struct JobAlloc {
-  std::string auth;       // the job token for the build server
+  std::string auth;  // the job token for the build server
   uint64_t job_id = 0;
   std::string server_id;  // "ip:port"
   bool need_toolchain = false;
@@ -71,16 +71,17 @@ class DistClient {
   // Anything but `Success` (JobNotFound, CannotCache: digest mismatch, too large) is an error.
   Status submit_toolchain(const JobAlloc& job, const std::string& archive);
   // The compile's own failure is a result (code != 0); transport and server errors are errors.
-  Expected<JobResult> run_job(const JobAlloc& job, const CompileCommand& command, const std::vector<std::string>& outputs,
-                              const std::vector<JobInput>& inputs);
+  Expected<JobResult> run_job(const JobAlloc& job, const CompileCommand& command,
+                              const std::vector<std::string>& outputs, const std::vector<JobInput>& inputs);
 
  private:
-  DistClient(std::unique_ptr<HttpClient> http, std::string base, std::string token)
-      : http_(std::move(http)), base_(std::move(base)), token_(std::move(token)) {}
+  DistClient(std::unique_ptr<HttpClient> sched, std::unique_ptr<HttpClient> http, std::string base, std::string token)
+      : sched_(std::move(sched)), http_(std::move(http)), base_(std::move(base)), token_(std::move(token)) {}
   Expected<std::string> cert_for(const JobAlloc& job);
   Expected<HttpResponse> to_server(const JobAlloc& job, const std::string& what, std::string body);
 
-  std::unique_ptr<HttpClient> http_;
+  std::unique_ptr<HttpClient> sched_;  // the scheduler: answers at once (30 s stall bound)
+  std::unique_ptr<HttpClient> http_;   // build servers: a compile may run minutes (600 s)
   std::string base_;
   std::string token_;
   std::mutex mu_;

@@ -361,10 +361,12 @@ Expected<std::vector<ArchiveFile>> collect_toolchain_files(const std::string& co
 
   if (auto st = c.add_binary(exe); !st) return wrap(st.error());
   if (flavor == ToolchainFlavor::rust) {
-    auto sysroot = c.ask(exe, "--print=sysroot");
-    if (!sysroot) return wrap(sysroot.error());
-    if (sysroot->empty() || (*sysroot)[0] != '/') return wrap(Error{"rustc printed no absolute sysroot"});
-    if (auto added = c.add_tree(join_path(*sysroot, "lib")); !added) return wrap(added.error());
+    // The standard library of the host target; librustc_driver and LLVM come with rustc's own
+    // dependencies. (Debian's rustc has the sysroot /usr: all of /usr/lib would be far too much.)
+    auto libdir = c.ask(exe, "--print=target-libdir");
+    if (!libdir) return wrap(libdir.error());
+    if (libdir->empty() || (*libdir)[0] != '/') return wrap(Error{"rustc printed no absolute target-libdir"});
+    if (auto added = c.add_tree(*libdir); !added) return wrap(added.error());
     for (const char* top : {"/lib", "/lib64", "/bin", "/sbin"}) {
       if (auto added = c.add_if_symlink(top); !added) return wrap(added.error());
     }

@@ -24,8 +24,8 @@
 
 namespace sccache::dist {
 
-// rust: `rustc` (+ deps) and every file below `<sysroot>/lib` (librustc_driver, LLVM, the
-// standard library's rlibs); the other programs of `<sysroot>/bin` (cargo, rustdoc) are left out.
+// rust: `rustc` (+ deps: librustc_driver, LLVM) and every file below `--print=target-libdir`
+// (the host's standard library); cargo, rustdoc and the rest of the sysroot are left out.
 enum class ToolchainFlavor { gcc, clang, rust };
 
 // Every file needed to run `compiler -c` on preprocessed input inside an otherwise empty root,

@@ -338,7 +338,7 @@ CompileOutcome CompileService::run_job(const CompilerInfo& compiler, const Compi
   // keeps its text, which is what the build server compiles.
   bool for_dist = false;
   if (dist_ != nullptr && dist_->enabled()) {
-    if (auto why = dist_refusal(job)) {
+    if (auto why = dist_refusal(compiler.kind, job)) {
       spdlog::debug("not distributing {}: {}", job.input, *why);
     } else {
       for_dist = true;
@@ -389,8 +389,17 @@ CompileOutcome CompileService::run_job(const CompilerInfo& compiler, const Compi
   std::optional<ProcessResult> remote;
   if (for_dist && key.preprocessor_diagnostics) {
     spdlog::debug("not distributing {}: the preprocessor printed diagnostics", job.input);
+  } else if (for_dist && (key.preprocessed.find("__builtin_COLUMN") != std::string::npos ||
+                          key.preprocessed.find("__builtin_source_location") != std::string::npos)) {
+    spdlog::debug("not distributing {}: source columns reach the object (source_location)", job.input);
   } else if (for_dist) {
-    auto attempt = run_dist(compiler, job, inv, std::move(key.preprocessed));
+    DistAttempt attempt;
+    try {
+      attempt = run_dist(compiler, job, inv, std::move(key.preprocessed));
+    } catch (const std::exception& e) {  // e.g. a non-UTF-8 argument in the JSON header
+      spdlog::warn("dist: {}: {}; compiling locally", job.input, e.what());
+      stats_.update([](ServerStats& s) { ++s.dist_errors; });
+    }
     if (attempt.kind == DistAttempt::fatal) {
       CompileFinished f;
       f.exit_code = 1;

@@ -36,6 +36,7 @@ Expected<CompilerInfo> CompilerCache::detect_rustc(const std::string& exe, const
   info.kind = CompilerKind::rustc;
   info.identity = h.finish_hex();
   info.rust_host = tc.host;
+  info.rust_sysroot = tc.sysroot;
   return info;
 }
 

@@ -110,6 +110,12 @@ CompileService::DistAttempt CompileService::run_dist(const CompilerInfo& compile
   attempt.message = std::move(run.message);
   if (run.kind != DistAttempt::ok) return attempt;
   attempt.kind = DistAttempt::fallback;
+  if (!run.result.stdout_data.empty() || !run.result.stderr_data.empty()) {
+    // Diagnostics of preprocessed text differ from the local ones (columns, source lines, macro
+    // notes, the locale's quotes): the local compile says them exactly.
+    spdlog::debug("dist: {}: the build server's compile printed diagnostics; compiling locally", job.input);
+    return attempt;
+  }
   auto it = std::find_if(run.result.outputs.begin(), run.result.outputs.end(),
                          [&](const auto& o) { return o.first == job.output; });
   const std::string object = absolute_from(inv.cwd, job.output);
@@ -130,7 +136,8 @@ CompileService::DistAttempt CompileService::run_dist(const CompilerInfo& compile
 }
 
 CompileService::DistAttempt CompileService::run_rust_dist(const CompilerInfo& compiler, const RustJob& job,
-                                                          const Invocation& inv, const std::vector<std::string>& sources,
+                                                          const Invocation& inv,
+                                                          const std::vector<std::string>& sources,
                                                           const std::vector<std::string>& names) {
   DistAttempt attempt;
   // Inputs at their own paths: what rustc reads. Crates are found through -L directories by name
@@ -150,12 +157,19 @@ CompileService::DistAttempt CompileService::run_rust_dist(const CompilerInfo& co
     } else {
       continue;
     }
-    if (auto eq = value.find('='); eq != std::string::npos && value.find('/') > eq) value = value.substr(eq + 1);
+    if (auto eq = value.find('='); eq != std::string::npos && value.find('/') > eq) {
+      // Crates are looked up in `dependency`, `crate` and `all` dirs; `native`/`framework` dirs
+      // hold system libraries for the linker, which an rlib compile does not run.
+      std::string kind = value.substr(0, eq);
+      if (kind == "native" || kind == "framework") continue;
+      value = value.substr(eq + 1);
+    }
     std::string dir = absolute_from(inv.cwd, value);
     auto names_in = list_dir(dir);
     if (!names_in) continue;
     for (const auto& n : *names_in) {
-      if (n.rfind("lib", 0) == 0 && (n.ends_with(".rlib") || n.ends_with(".rmeta") || n.ends_with(".so") || n.ends_with(".a"))) {
+      if (n.rfind("lib", 0) == 0 &&
+          (n.ends_with(".rlib") || n.ends_with(".rmeta") || n.ends_with(".so") || n.ends_with(".a"))) {
         paths.insert(join_path(dir, n));
       }
     }
@@ -178,7 +192,11 @@ CompileService::DistAttempt CompileService::run_rust_dist(const CompilerInfo& co
   std::vector<std::string> outputs;
   outputs.reserve(names.size());
   for (const auto& n : names) outputs.push_back(join_path(job.out_dir, n));
-  auto run = run_remote(compiler, dist::ToolchainFlavor::rust, std::move(command), inputs, outputs, "crate " + job.crate_name);
+  // The toolchain is the sysroot's own rustc (behind a rustup proxy, the toolchain it chose).
+  CompilerInfo rustc = compiler;
+  if (!compiler.rust_sysroot.empty()) rustc.path = join_path(compiler.rust_sysroot, "bin/rustc");
+  auto run =
+      run_remote(rustc, dist::ToolchainFlavor::rust, std::move(command), inputs, outputs, "crate " + job.crate_name);
   attempt.kind = run.kind;
   attempt.message = std::move(run.message);
   if (run.kind != DistAttempt::ok) return attempt;
@@ -186,8 +204,9 @@ CompileService::DistAttempt CompileService::run_rust_dist(const CompilerInfo& co
   for (const auto& out : outputs) {
     auto it = std::find_if(run.result.outputs.begin(), run.result.outputs.end(),
                            [&](const auto& o) { return o.first == out; });
-    bool ok = it != run.result.outputs.end() &&
-              write_file_atomic(out, it->second, static_cast<mode_t>((out.ends_with(".so") ? 0777 : 0666) & ~inv.umask));
+    bool ok =
+        it != run.result.outputs.end() &&
+        write_file_atomic(out, it->second, static_cast<mode_t>((out.ends_with(".so") ? 0777 : 0666) & ~inv.umask));
     if (!ok) {
       spdlog::warn("dist: crate {}: output {} missing or not written; compiling locally", job.crate_name, out);
       stats_.update([](ServerStats& s) { ++s.dist_errors; });

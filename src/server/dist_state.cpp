@@ -43,8 +43,8 @@ std::shared_ptr<dist::DistClient> DistState::client() {
   if (!status) {
     last_error_ = "enabled, not connected, will retry";
     retry_at_ = now + kRetryDelay;
-    spdlog::warn("dist: cannot reach the scheduler at {}: {}; compiling locally, retrying in {} s", *config_.scheduler_url,
-                 status.error().message, kRetryDelay.count());
+    spdlog::warn("dist: cannot reach the scheduler at {}: {}; compiling locally, retrying in {} s",
+                 *config_.scheduler_url, status.error().message, kRetryDelay.count());
     return nullptr;
   }
   spdlog::info("dist: connected to {} ({} servers, {} cpus)", (*made)->scheduler_url(), status->num_servers,
@@ -75,8 +75,9 @@ std::string DistState::status_json() {
   if (!status) {
     return json{{"NotConnected", json::array({c->scheduler_url(), "could not communicate with scheduler"})}}.dump();
   }
-  return json{{"SchedulerStatus",
-               json::array({c->scheduler_url(), {{"num_servers", status->num_servers}, {"num_cpus", status->num_cpus}}})}}
+  return json{
+      {"SchedulerStatus",
+       json::array({c->scheduler_url(), {{"num_servers", status->num_servers}, {"num_cpus", status->num_cpus}}})}}
       .dump();
 }
 

@@ -36,7 +36,7 @@ class DistState {
   DistConfig config_;
   dist::ClientToolchains toolchains_;
   std::mutex mu_;
-  std::shared_ptr<dist::DistClient> client_;                     // guarded by mu_
+  std::shared_ptr<dist::DistClient> client_;                       // guarded by mu_
   std::optional<std::chrono::steady_clock::time_point> retry_at_;  // guarded by mu_
   std::string last_error_;                                         // guarded by mu_
 };

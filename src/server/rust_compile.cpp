@@ -234,8 +234,17 @@ CompileOutcome CompileService::handle_rust(const CompilerInfo& compiler, const I
       spdlog::debug("not distributing crate {}: it links a shared object", job.crate_name);
     } else if (!job.target.empty() && job.target != compiler.rust_host) {
       spdlog::debug("not distributing crate {}: --target {}", job.crate_name, job.target);
+    } else if (std::any_of(job.args.begin(), job.args.end(),
+                           [](const std::string& a) { return a.find("target-cpu=native") != std::string::npos; })) {
+      spdlog::debug("not distributing crate {}: -C target-cpu=native means this machine's CPU", job.crate_name);
     } else {
-      auto attempt = run_rust_dist(compiler, job, inv, deps.files, names);
+      DistAttempt attempt;
+      try {
+        attempt = run_rust_dist(compiler, job, inv, deps.files, names);
+      } catch (const std::exception& e) {  // e.g. a non-UTF-8 argument in the JSON header
+        spdlog::warn("dist: crate {}: {}; compiling locally", job.crate_name, e.what());
+        stats_.update([](ServerStats& s) { ++s.dist_errors; });
+      }
       if (attempt.kind == DistAttempt::fatal) {
         CompileFinished f;
         f.exit_code = 1;

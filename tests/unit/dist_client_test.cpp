@@ -30,9 +30,10 @@ CompileJob job_of(CompilerKind kind, std::vector<std::string> args) {
 using Args = std::vector<std::string>;
 
 TEST(DistArgs, PreprocessorOnlyArgumentsAreDropped) {
-  auto job = job_of(CompilerKind::gcc, {"-O2", "-DX=1", "-D", "Y", "-Iinc", "-isystem", "/sys", "-include", "pre.h",
-                                        "-MD", "-MT", "o.o", "-MF", "o.d", "-Wp,-DZ", "-c", "src/a.cpp", "-o",
-                                        "o.o", "-fPIC", "-std=c++17", "-Wall"});
+  auto job =
+      job_of(CompilerKind::gcc, {"-O2",       "-DX=1", "-D",  "Y",     "-Iinc",      "-isystem", "/sys",    "-include",
+                                 "pre.h",     "-MD",   "-MT", "o.o",   "-MF",        "o.d",      "-Wp,-DZ", "-c",
+                                 "src/a.cpp", "-o",    "o.o", "-fPIC", "-std=c++17", "-Wall"});
   EXPECT_EQ(dist_compile_args(job, "c++-cpp-output"),
             (Args{"-x", "c++-cpp-output", "-c", "src/a.cpp", "-o", "o.o", "-O2", "-fPIC", "-std=c++17", "-Wall"}));
 }
@@ -43,28 +44,34 @@ TEST(DistArgs, LanguageFlagIsReplaced) {
 }
 
 TEST(DistArgs, DepArgsMatchWhatTheDriverPasses) {
-  // gcc -### shows `-MD out.d -MQ out.o`; clang `-dependency-file out.d -MT out.o`.
+  // gcc -### shows `-MD out.d -MQ out.o`; clang's driver quotes its default target like -MQ.
   EXPECT_EQ(job_of(CompilerKind::gcc, {"-MD", "-c", "a.c", "-o", "sub/y.o"}).dep_args,
             (Args{"-MD", "-MF", "sub/y.d", "-MQ", "sub/y.o"}));
   EXPECT_EQ(job_of(CompilerKind::clang, {"-MMD", "-MP", "-c", "a.c", "-o", "y.o"}).dep_args,
-            (Args{"-MMD", "-MP", "-MF", "y.d", "-MT", "y.o"}));
+            (Args{"-MMD", "-MP", "-MF", "y.d", "-MQ", "y.o"}));
   EXPECT_EQ(job_of(CompilerKind::gcc, {"-MD", "-MT", "t", "-MF", "d", "-c", "a.c", "-o", "y.o"}).dep_args,
             (Args{"-MD", "-MT", "t", "-MF", "d"}));
   EXPECT_TRUE(job_of(CompilerKind::gcc, {"-c", "a.c"}).dep_args.empty());
 }
 
 TEST(DistArgs, CompilesWhoseOutputWouldDifferStayLocal) {
-  EXPECT_FALSE(dist_refusal(job_of(CompilerKind::gcc, {"-O2", "-c", "a.c"})));
+  EXPECT_FALSE(dist_refusal(CompilerKind::gcc, job_of(CompilerKind::gcc, {"-O2", "-c", "a.c"})));
   for (const Args& extra : {Args{"-g"}, Args{"-g3"}, Args{"--coverage"}, Args{"-fprofile-arcs"}, Args{"-S"}, Args{"-H"},
-                            Args{"-v"}, Args{"-frecord-gcc-switches"}, Args{"-Wa,-adhln=x.lst"}}) {
+                            Args{"-v"}, Args{"-frecord-gcc-switches"}, Args{"-Wa,-adhln=x.lst"},
+                            Args{"-fsanitize=address"}, Args{"-flto"}, Args{"-finput-charset=latin1"}, Args{"-Wall"}}) {
     Args args{"-c", "a.c"};
     args.insert(args.end(), extra.begin(), extra.end());
     auto r = parse_c_arguments(CompilerKind::gcc, Invocation{"/usr/bin/cc", args, "/w", {}, 022, false});
     if (!std::holds_alternative<CompileJob>(r)) continue;  // not cacheable at all: never distributed
-    EXPECT_TRUE(dist_refusal(std::get<CompileJob>(r))) << extra[0];
+    EXPECT_TRUE(dist_refusal(CompilerKind::gcc, std::get<CompileJob>(r))) << extra[0];
   }
-  EXPECT_TRUE(dist_refusal(job_of(CompilerKind::gcc, {"-c", "a.i"})));  // already preprocessed
-  EXPECT_TRUE(dist_refusal(job_of(CompilerKind::gcc, {"-c", "a.s"})));
+  EXPECT_TRUE(dist_refusal(CompilerKind::gcc, job_of(CompilerKind::gcc, {"-c", "a.i"})));  // already preprocessed
+  EXPECT_TRUE(dist_refusal(CompilerKind::gcc, job_of(CompilerKind::gcc, {"-c", "a.s"})));
+  EXPECT_TRUE(dist_refusal(CompilerKind::clang, job_of(CompilerKind::clang, {"-c", "a.m"})));  // no cc1obj packaged
+  // gcc drops -Wmisleading-indentation for preprocessed input; clang keeps its warnings.
+  EXPECT_FALSE(dist_refusal(CompilerKind::clang, job_of(CompilerKind::clang, {"-Wall", "-c", "a.c"})));
+  EXPECT_FALSE(dist_refusal(CompilerKind::gcc,
+                            job_of(CompilerKind::gcc, {"-Wall", "-Wno-misleading-indentation", "-c", "a.c"})));
 }
 
 TEST(DistWire, RunJobBodyIsLengthJsonAndTar) {
@@ -90,35 +97,42 @@ TEST(DistWire, RunJobBodyIsLengthJsonAndTar) {
 }
 
 TEST(DistWire, CompleteReplyIsDecoded) {
-  nlohmann::json reply = {{"Complete",
-                           {{"output", {{"code", 0}, {"signal", nullptr}, {"stdout", ""}, {"stderr", base64url_encode("warn\n")}}},
-                            {"outputs", nlohmann::json::array({nlohmann::json::array({"a.o", base64url_encode(std::string("\x7f" "ELF\0", 5))})})}}}};
+  nlohmann::json reply = {
+      {"Complete",
+       {{"output", {{"code", 0}, {"signal", nullptr}, {"stdout", ""}, {"stderr", base64url_encode("warn\n")}}},
+        {"outputs", nlohmann::json::array({nlohmann::json::array({"a.o", base64url_encode(std::string("\x7f"
+                                                                                                      "ELF\0",
+                                                                                                      5))})})}}}};
   auto r = dist::decode_run_job_reply(reply.dump());
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(r->code, 0);
   EXPECT_FALSE(r->signal);
   EXPECT_EQ(r->stderr_data, "warn\n");
   ASSERT_EQ(r->outputs.size(), 1U);
-  EXPECT_EQ(r->outputs[0].second, std::string("\x7f" "ELF\0", 5));
+  EXPECT_EQ(r->outputs[0].second, std::string("\x7f"
+                                              "ELF\0",
+                                              5));
   EXPECT_FALSE(dist::decode_run_job_reply("\"JobNotFound\""));
   EXPECT_FALSE(dist::decode_run_job_reply("not json"));
 }
 
 TEST(DistConfig, ToolchainEntriesAreParsedAndChecked) {
   Config cfg;
-  ASSERT_TRUE(apply_config_text(cfg,
-                                "[dist]\nscheduler_url = \"http://127.0.0.1:10600\"\n"
-                                "[[dist.toolchains]]\ntype = \"path_override\"\ncompiler_executable = \"/usr/bin/gcc\"\n"
-                                "archive = \"/tc/gcc.tgz\"\narchive_compiler_executable = \"/usr/bin/gcc\"\n"
-                                "[[dist.toolchains]]\ntype = \"no_dist\"\ncompiler_executable = \"/usr/bin/clang\"\n"
-                                "[dist.auth]\ntype = \"token\"\ntoken = \"secret\"\n",
-                                "f"));
+  ASSERT_TRUE(
+      apply_config_text(cfg,
+                        "[dist]\nscheduler_url = \"http://127.0.0.1:10600\"\n"
+                        "[[dist.toolchains]]\ntype = \"path_override\"\ncompiler_executable = \"/usr/bin/gcc\"\n"
+                        "archive = \"/tc/gcc.tgz\"\narchive_compiler_executable = \"/usr/bin/gcc\"\n"
+                        "[[dist.toolchains]]\ntype = \"no_dist\"\ncompiler_executable = \"/usr/bin/clang\"\n"
+                        "[dist.auth]\ntype = \"token\"\ntoken = \"secret\"\n",
+                        "f"));
   ASSERT_EQ(cfg.dist.toolchains.size(), 2U);
   EXPECT_EQ(cfg.dist.toolchains[0].archive, "/tc/gcc.tgz");
   EXPECT_EQ(cfg.dist.toolchains[1].type, "no_dist");
   EXPECT_EQ(cfg.dist.auth_token, "secret");
   Config bad;
-  auto st = apply_config_text(bad, "[[dist.toolchains]]\ntype = \"path_override\"\ncompiler_executable = \"/usr/bin/gcc\"\n", "f");
+  auto st = apply_config_text(
+      bad, "[[dist.toolchains]]\ntype = \"path_override\"\ncompiler_executable = \"/usr/bin/gcc\"\n", "f");
   ASSERT_FALSE(st);
   EXPECT_NE(st.error().message.find("dist.toolchains.archive"), std::string::npos) << st.error().message;
   auto unknown = apply_config_text(bad, "[[dist.toolchains]]\ntype = \"no_dist\"\ncompiler = \"/x\"\n", "f");

@@ -33,7 +33,7 @@ std::string key_of(const std::vector<std::string>& args, std::string cwd = "/tmp
   auto r = parse_c_arguments(CompilerKind::gcc, i);
   EXPECT_TRUE(std::holds_alternative<CompileJob>(r));
   if (!std::holds_alternative<CompileJob>(r)) return "";
-  CompilerInfo info{"/usr/bin/gcc", CompilerKind::gcc, "identity", ""};
+  CompilerInfo info{"/usr/bin/gcc", CompilerKind::gcc, "identity", "", ""};
   return c_key_prefix(info, std::get<CompileJob>(r), i);
 }
 
@@ -192,10 +192,10 @@ TEST(GccKey, EnvironmentThatChangesOutput) {
   Invocation c = a;
   c.env.push_back("UNRELATED=1");
   auto job = std::get<CompileJob>(parse_c_arguments(CompilerKind::gcc, a));
-  CompilerInfo info{"/usr/bin/gcc", CompilerKind::gcc, "identity", ""};
+  CompilerInfo info{"/usr/bin/gcc", CompilerKind::gcc, "identity", "", ""};
   EXPECT_NE(c_key_prefix(info, job, a), c_key_prefix(info, job, b));
   EXPECT_EQ(c_key_prefix(info, job, a), c_key_prefix(info, job, c));
-  CompilerInfo other{"/usr/bin/gcc", CompilerKind::gcc, "other-identity", ""};
+  CompilerInfo other{"/usr/bin/gcc", CompilerKind::gcc, "other-identity", "", ""};
   EXPECT_NE(c_key_prefix(info, job, a), c_key_prefix(other, job, a));
 }
 
@@ -257,7 +257,7 @@ TEST(DirectMode, SearchDirsFromVerbose) {
 TEST(DirectMode, DirectKeyDependsOnInputPathCwdAndContent) {
   Invocation a = inv({"-c", "a.c"});
   auto job = std::get<CompileJob>(parse_c_arguments(CompilerKind::gcc, a));
-  CompilerInfo info{"/usr/bin/gcc", CompilerKind::gcc, "identity", ""};
+  CompilerInfo info{"/usr/bin/gcc", CompilerKind::gcc, "identity", "", ""};
   std::string prefix = c_key_prefix(info, job, a);
   std::string k = c_direct_key(prefix, job, a, "digest1");
   EXPECT_NE(k, c_direct_key(prefix, job, a, "digest2"));
