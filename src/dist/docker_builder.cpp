@@ -477,10 +477,14 @@ Expected<std::string> DockerBuilder::start_container(const std::string& id) {
            std::to_string(next_container_++);
   }
   Docker dk{docker_};
-  SCCACHE_TRY(ran, dk.check({"run", "-d", "--pull", "never", "--network", "none", "--cap-drop", "ALL", "--security-opt",
-                             "no-new-privileges", "--name", name, std::string(kPrefix) + id, "/busybox", "sh", "-c",
-                             kIdleLoop}));
-  std::string cid = trim(ran.out);
+  auto ran = dk.check({"run", "-d", "--pull", "never", "--network", "none", "--ipc", "private", "--cap-drop", "ALL",
+                       "--security-opt", "no-new-privileges", "--name", name, std::string(kPrefix) + id, "/busybox", "sh",
+                       "-c", kIdleLoop});
+  if (!ran) {
+    remove_containers({name});  // `run` may have created it before failing or timing out
+    return ran.error();
+  }
+  std::string cid = trim(ran->out);
   if (cid.empty()) return make_error("`docker run -d` printed no container id");
   spdlog::debug("docker builder: started container {} ({})", name, cid.substr(0, 12));
   return cid;
