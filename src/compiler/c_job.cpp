@@ -50,6 +50,25 @@ void hash_key_material(Hasher& h, const CompilerInfo& compiler, const CompileJob
   }
 }
 
+// Whether compiler stderr holds a diagnostic, in any language: a `file:line[:col]: ` location,
+// `In file included from`, or a program's own prefix (`cc1: warning: ...`). The `-v` listing
+// (indented lines, `gcc version ...`, `Configured with: ...`) has none of these.
+bool has_diagnostics(std::string_view text) {
+  for (const std::string& l : split(text, '\n')) {
+    if (l.empty() || l[0] == ' ') continue;
+    for (std::string_view prefix : {"In file included from", "<command-line>", "<built-in>", "cc1: ", "cc1plus: ", "clang: ",
+                                    "gcc: ", "g++: "}) {
+      if (l.starts_with(prefix)) return true;
+    }
+    for (size_t c = l.find(':'); c != std::string::npos; c = l.find(':', c + 1)) {
+      size_t d = c + 1;
+      while (d < l.size() && l[d] >= '0' && l[d] <= '9') ++d;
+      if (d > c + 1 && d < l.size() && l[d] == ':') return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string c_key_prefix(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv) {
@@ -185,24 +204,7 @@ KeyOutcome compute_c_key(const std::string& prefix, const CompileJob& job, const
       out.search_dirs = search_dirs_from_verbose(result->stderr_data, inv.cwd);
     }
     if (for_dist) {
-      // Diagnostics in any language: `file:line[:col]: ...`, `In file included from`, or a
-      // program's own prefix (`cc1: warning: ...`); the -v listing has none of these.
-      for (const std::string& l : split(result->stderr_data, '\n')) {
-        if (l.empty() || l[0] == ' ') continue;
-        bool located = false;
-        for (size_t c = l.find(':'); c != std::string::npos && c + 1 < l.size(); c = l.find(':', c + 1)) {
-          size_t d = c + 1;
-          while (d < l.size() && l[d] >= '0' && l[d] <= '9') ++d;
-          if (d > c + 1 && d < l.size() && l[d] == ':') located = true;
-        }
-        for (const char* p : {"In file included from", "cc1", "clang", "gcc:", "g++:", "<command-line>", "<built-in>"}) {
-          if (l.rfind(p, 0) == 0 && (std::string_view(p) != "clang" || l.rfind("clang: ", 0) == 0) &&
-              (std::string_view(p) != "cc1" || l.find(": ") != std::string::npos)) {
-            located = true;
-          }
-        }
-        if (located) out.preprocessor_diagnostics = true;
-      }
+      out.preprocessor_diagnostics = has_diagnostics(result->stderr_data);
       out.preprocessed = std::move(result->stdout_data);
     }
   }

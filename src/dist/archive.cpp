@@ -14,12 +14,12 @@
 #include <utility>
 
 #include "util/fs.hpp"
+#include "util/unique_fd.hpp"
 
 namespace sccache::dist {
 
 namespace {
 
-constexpr size_t kNameMax = 255;       // longest path component (NAME_MAX)
 constexpr size_t kLinkMax = 4095;      // longest symlink target (PATH_MAX - 1)
 constexpr int kMaxLinkExpansions = 40;  // like the kernel's ELOOP limit
 constexpr size_t kReadBlock = size_t{64} * 1024;
@@ -33,35 +33,7 @@ Error refuse(const std::string& name, const std::string& why) {
   return rejected("refusing archive entry '" + name + "': " + why);
 }
 
-// Owns a file descriptor.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { reset(); }
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-
-  [[nodiscard]] int get() const { return fd_; }
-  [[nodiscard]] bool valid() const { return fd_ >= 0; }
-  void reset() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  // Closes and reports the close() error (delayed write errors surface there).
-  int close_checked() { return ::close(std::exchange(fd_, -1)); }
-
- private:
-  int fd_ = -1;
-};
+using Fd = UniqueFd;
 
 struct ReadDeleter {
   void operator()(archive* a) const { archive_read_free(a); }
@@ -97,33 +69,6 @@ Expected<ReadPtr> open_reader(const Source& src) {
   }
   if (r != ARCHIVE_OK) return rejected("cannot read archive: " + archive_error_text(a.get()));
   return a;
-}
-
-// Splits a path into components, dropping empty ones and "."; `why` is set on refusal.
-std::vector<std::string> split_relative(std::string_view path, std::string& why) {
-  std::vector<std::string> out;
-  if (!path.empty() && path.front() == '/') {
-    why = "absolute path";
-    return out;
-  }
-  size_t pos = 0;
-  while (pos <= path.size()) {
-    size_t end = path.find('/', pos);
-    if (end == std::string_view::npos) end = path.size();
-    std::string_view comp = path.substr(pos, end - pos);
-    pos = end + 1;
-    if (comp.empty() || comp == ".") continue;
-    if (comp == "..") {
-      why = "path contains '..'";
-      return out;
-    }
-    if (comp.size() > kNameMax) {
-      why = "path component longer than " + std::to_string(kNameMax) + " bytes";
-      return out;
-    }
-    out.emplace_back(comp);
-  }
-  return out;
 }
 
 // Components of a symlink target (may be absolute, may have ".."), for lexical resolution.
@@ -175,7 +120,7 @@ Expected<Entry> describe(archive_entry* e) {
   Entry out;
   out.name = raw;
   std::string why;
-  out.comps = split_relative(out.name, why);
+  out.comps = split_relative_path(out.name, why);
   if (!why.empty()) return refuse(out.name, why);
   out.path = join_components(out.comps, out.comps.size());
 
@@ -183,7 +128,7 @@ Expected<Entry> describe(archive_entry* e) {
   if (hardlink != nullptr) {
     out.kind = Kind::kHardlink;
     std::string target = hardlink;
-    out.link_comps = split_relative(target, why);
+    out.link_comps = split_relative_path(target, why);
     if (!why.empty()) return refuse(out.name, "hard link target '" + target + "': " + why);
     if (out.link_comps.empty()) return refuse(out.name, "hard link to the archive root");
     out.link_path = join_components(out.link_comps, out.link_comps.size());

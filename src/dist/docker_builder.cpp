@@ -23,6 +23,7 @@
 #include "dist/toolchain_cache.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
+#include "util/unique_fd.hpp"
 
 extern char** environ;  // NOLINT(readability-redundant-declaration): not declared by every libc header
 
@@ -45,30 +46,7 @@ constexpr const char* kCatScript = R"([ -f "$1" ] || exit 42; exec /busybox cat 
 
 std::string errno_text(int e) { return std::strerror(e); }
 
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      reset(other.fd_);
-      other.fd_ = -1;
-    }
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-  [[nodiscard]] int get() const { return fd_; }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
+using Fd = UniqueFd;
 
 struct Cmd {
   int exit_code = 0;

@@ -27,6 +27,7 @@
 #include "util/fs.hpp"
 #include "util/log.hpp"
 #include "util/process.hpp"
+#include "util/unique_fd.hpp"
 
 namespace sccache::dist {
 
@@ -268,22 +269,7 @@ pid_t fork_child(const ChildPlan& plan) {
 
 // ---- the parent ----
 
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-  [[nodiscard]] int get() const { return fd_; }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
+using Fd = UniqueFd;
 
 // Reads one ChildMessage; false on EOF (the child exec'd or died).
 bool read_message(int fd, ChildMessage& m) {

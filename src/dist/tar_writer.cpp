@@ -74,28 +74,12 @@ constexpr size_t kNameMax = 255;  // longest path component (NAME_MAX), as the r
 
 // The normalized form of a relative path ("./a//b" -> "a/b"); `why` is set on refusal.
 std::string normalize_relative(std::string_view path, std::string& why) {
-  if (!path.empty() && path.front() == '/') {
-    why = "absolute path";
-    return "";
-  }
+  auto comps = split_relative_path(path, why);
+  if (!why.empty()) return "";
   std::string out;
-  size_t pos = 0;
-  while (pos <= path.size()) {
-    size_t end = path.find('/', pos);
-    if (end == std::string_view::npos) end = path.size();
-    std::string_view comp = path.substr(pos, end - pos);
-    pos = end + 1;
-    if (comp.empty() || comp == ".") continue;
-    if (comp == "..") {
-      why = "path contains '..'";
-      return "";
-    }
-    if (comp.size() > kNameMax) {
-      why = "path component longer than " + std::to_string(kNameMax) + " bytes";
-      return "";
-    }
+  for (const auto& c : comps) {
     if (!out.empty()) out += '/';
-    out += comp;
+    out += c;
   }
   if (out.empty()) why = "empty path";
   return out;
@@ -107,6 +91,32 @@ la_ssize_t append_to_string(archive* /*a*/, void* client, const void* buf, size_
 }
 
 }  // namespace
+
+std::vector<std::string> split_relative_path(std::string_view path, std::string& why) {
+  std::vector<std::string> out;
+  if (!path.empty() && path.front() == '/') {
+    why = "absolute path";
+    return out;
+  }
+  size_t pos = 0;
+  while (pos <= path.size()) {
+    size_t end = path.find('/', pos);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view comp = path.substr(pos, end - pos);
+    pos = end + 1;
+    if (comp.empty() || comp == ".") continue;
+    if (comp == "..") {
+      why = "path contains '..'";
+      return out;
+    }
+    if (comp.size() > kNameMax) {
+      why = "path component longer than " + std::to_string(kNameMax) + " bytes";
+      return out;
+    }
+    out.emplace_back(comp);
+  }
+  return out;
+}
 
 Expected<std::string> make_tar(const std::vector<ArchiveFile>& files, bool gzip) {
   const auto& loaded = api_once();

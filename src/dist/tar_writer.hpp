@@ -5,6 +5,7 @@
 // Reading and safe extraction (server side) are in dist/archive.hpp.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "util/expected.hpp"
@@ -24,6 +25,11 @@ struct ArchiveFile {
 // S_IFDIR = directory; S_IFLNK = symlink whose target is `data`. Permission bits are mode & 07777.
 // Owners and times are zeroed and the gzip header has no timestamp, so equal inputs give equal bytes.
 // Fails when libarchive (libarchive.so.13) cannot be loaded.
+// A relative archive path split into components, "" and "." dropped. `why` is set (and the
+// result incomplete) for an absolute path, a ".." component or one longer than 255 bytes. The
+// writer and the reader (archive.cpp) apply the same rule.
+std::vector<std::string> split_relative_path(std::string_view path, std::string& why);
+
 Expected<std::string> make_tar_gz(const std::vector<ArchiveFile>& files);
 
 // The same, gzip'd or not (job inputs may be sent uncompressed).

@@ -397,8 +397,7 @@ CompileOutcome CompileService::run_job(const CompilerInfo& compiler, const Compi
     try {
       attempt = run_dist(compiler, job, inv, std::move(key.preprocessed));
     } catch (const std::exception& e) {  // e.g. a non-UTF-8 argument in the JSON header
-      spdlog::warn("dist: {}: {}; compiling locally", job.input, e.what());
-      stats_.update([](ServerStats& s) { ++s.dist_errors; });
+      dist_failed(job.input, e.what());
     }
     if (attempt.kind == DistAttempt::fatal) {
       CompileFinished f;

@@ -74,6 +74,8 @@ class CompileService {
     std::string message;
     dist::JobResult result;
   };
+  // A distributed compile that failed and runs locally instead: logged and counted.
+  void dist_failed(const std::string& what, const std::string& why);
   RemoteRun run_remote(const CompilerInfo& compiler, dist::ToolchainFlavor flavor, dist::CompileCommand command,
                        const std::vector<dist::JobInput>& inputs, const std::vector<std::string>& outputs,
                        const std::string& what);

@@ -44,6 +44,11 @@ std::vector<std::pair<std::string, std::string>> remote_env(const std::vector<st
 
 }  // namespace
 
+void CompileService::dist_failed(const std::string& what, const std::string& why) {
+  spdlog::warn("dist: {}: {}; compiling locally", what, why);
+  stats_.update([](ServerStats& s) { ++s.dist_errors; });
+}
+
 CompileService::RemoteRun CompileService::run_remote(const CompilerInfo& compiler, dist::ToolchainFlavor flavor,
                                                      dist::CompileCommand command,
                                                      const std::vector<dist::JobInput>& inputs,
@@ -52,8 +57,7 @@ CompileService::RemoteRun CompileService::run_remote(const CompilerInfo& compile
   auto client = dist_->client();
   if (!client) return run;  // not connected: local until the retry (logged by DistState)
   auto failed = [&](const std::string& why) {
-    spdlog::warn("dist: {}: {}; compiling locally", what, why);
-    stats_.update([](ServerStats& s) { ++s.dist_errors; });
+    dist_failed(what, why);
     return run;
   };
   // As in sccache, a `no_dist` compiler is a failed distributed compile too (and runs locally).
@@ -119,14 +123,13 @@ CompileService::DistAttempt CompileService::run_dist(const CompilerInfo& compile
   auto it = std::find_if(run.result.outputs.begin(), run.result.outputs.end(),
                          [&](const auto& o) { return o.first == job.output; });
   const std::string object = absolute_from(inv.cwd, job.output);
-  auto bad = [&](const std::string& why) {
-    spdlog::warn("dist: {}: {}; compiling locally", job.input, why);
-    stats_.update([](ServerStats& s) { ++s.dist_errors; });
+  if (it == run.result.outputs.end()) {
+    dist_failed(job.input, "the build server returned no " + job.output);
     return attempt;
-  };
-  if (it == run.result.outputs.end()) return bad("the build server returned no " + job.output);
+  }
   if (auto st = write_file_atomic(object, it->second, output_mode(compiler.kind, object, inv.umask)); !st) {
-    return bad("cannot write " + object + ": " + st.error().message);
+    dist_failed(job.input, "cannot write " + object + ": " + st.error().message);
+    return attempt;
   }
   stats_.update([](ServerStats& s) { ++s.dist_compiles; });
   attempt.kind = DistAttempt::ok;
@@ -208,8 +211,7 @@ CompileService::DistAttempt CompileService::run_rust_dist(const CompilerInfo& co
         it != run.result.outputs.end() &&
         write_file_atomic(out, it->second, static_cast<mode_t>((out.ends_with(".so") ? 0777 : 0666) & ~inv.umask));
     if (!ok) {
-      spdlog::warn("dist: crate {}: output {} missing or not written; compiling locally", job.crate_name, out);
-      stats_.update([](ServerStats& s) { ++s.dist_errors; });
+      dist_failed("crate " + job.crate_name, "output " + out + " missing or not written");
       return attempt;
     }
   }

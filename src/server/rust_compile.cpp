@@ -242,8 +242,7 @@ CompileOutcome CompileService::handle_rust(const CompilerInfo& compiler, const I
       try {
         attempt = run_rust_dist(compiler, job, inv, deps.files, names);
       } catch (const std::exception& e) {  // e.g. a non-UTF-8 argument in the JSON header
-        spdlog::warn("dist: crate {}: {}; compiling locally", job.crate_name, e.what());
-        stats_.update([](ServerStats& s) { ++s.dist_errors; });
+        dist_failed("crate " + job.crate_name, e.what());
       }
       if (attempt.kind == DistAttempt::fatal) {
         CompileFinished f;
