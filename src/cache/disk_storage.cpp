@@ -118,13 +118,13 @@ void DiskStorage::erase_locked(const std::string& key) {
 Expected<std::optional<std::string>> DiskStorage::get(const std::string& key) {
   if (!valid_key(key)) return make_error("invalid cache key");
   std::string path = path_for(key);
-  auto data = read_file(path);
+  auto data = read_file(path, max_size_);  // no entry can be larger than the cache
   if (!data) {
     if (!stat_file(path)) return std::optional<std::string>{};
     return data.error();
   }
   // Mark most recently used, on disk too so that the order survives a restart.
-  ::utimensat(AT_FDCWD, path.c_str(), nullptr, 0);
+  ::utimensat(AT_FDCWD, path.c_str(), nullptr, AT_SYMLINK_NOFOLLOW);
   {
     std::lock_guard lock(mu_);
     touch_locked(key);

@@ -12,8 +12,9 @@ constexpr size_t kMaxEntry = size_t{4} << 30;
 
 }  // namespace
 
-std::string encode_entry(const CacheEntry& entry) {
+std::string encode_entry(const std::string& key, const CacheEntry& entry) {
   ByteWriter w;
+  w.str(key);
   w.str(entry.stdout_data);
   w.str(entry.stderr_data);
   w.u32(static_cast<uint32_t>(entry.files.size()));
@@ -24,12 +25,15 @@ std::string encode_entry(const CacheEntry& entry) {
   return seal(kMagic, kEntryFormatVersion, w.data());
 }
 
-Expected<CacheEntry> decode_entry(const std::string& bytes) {
+Expected<CacheEntry> decode_entry(const std::string& bytes, const std::string& key) {
   auto raw = unseal(bytes, kMagic, kEntryFormatVersion, kMaxEntry);
   if (!raw) return make_error("cache entry: " + raw.error().message);
   ByteReader r(*raw);
   CacheEntry entry;
   uint32_t count = 0;
+  std::string stored_key;
+  if (!r.str(stored_key)) return make_error("cache entry is malformed");
+  if (stored_key != key) return make_error("cache entry was stored under another key (" + stored_key + ")");
   if (!r.str(entry.stdout_data) || !r.str(entry.stderr_data) || !r.u32(count)) {
     return make_error("cache entry is malformed");
   }

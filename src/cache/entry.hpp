@@ -22,9 +22,11 @@ struct CacheEntry {
   bool operator==(const CacheEntry&) const = default;
 };
 
-constexpr uint32_t kEntryFormatVersion = 2;
+constexpr uint32_t kEntryFormatVersion = 3;  // 3: the key it was stored under
 
-std::string encode_entry(const CacheEntry& entry);
-Expected<CacheEntry> decode_entry(const std::string& bytes);
+// An entry carries the key it was stored under: one copied or served under another key (a
+// swapped file, a confused shared cache) decodes to an error, never to the wrong object.
+std::string encode_entry(const std::string& key, const CacheEntry& entry);
+Expected<CacheEntry> decode_entry(const std::string& bytes, const std::string& key);
 
 }  // namespace sccache

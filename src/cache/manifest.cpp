@@ -7,11 +7,12 @@ namespace sccache {
 
 namespace {
 constexpr std::string_view kMagic = "SCCM";
-constexpr uint32_t kManifestVersion = 1;
+constexpr uint32_t kManifestVersion = 2;  // 2: the key it was stored under
 }  // namespace
 
-std::string encode_manifest(const Manifest& m) {
+std::string encode_manifest(const std::string& key, const Manifest& m) {
   ByteWriter w;
+  w.str(key);
   w.u32(static_cast<uint32_t>(m.entries.size()));
   for (const auto& e : m.entries) {
     w.str(e.result_key);
@@ -29,11 +30,14 @@ std::string encode_manifest(const Manifest& m) {
   return seal(kMagic, kManifestVersion, w.data());
 }
 
-Expected<Manifest> decode_manifest(const std::string& bytes) {
+Expected<Manifest> decode_manifest(const std::string& bytes, const std::string& key) {
   auto raw = unseal(bytes, kMagic, kManifestVersion, 64U << 20);
   if (!raw) return make_error("manifest: " + raw.error().message);
   ByteReader r(*raw);
   Manifest m;
+  std::string stored_key;
+  if (!r.str(stored_key)) return make_error("manifest is malformed");
+  if (stored_key != key) return make_error("manifest was stored under another key (" + stored_key + ")");
   uint32_t n = 0;
   r.u32(n);
   for (uint32_t i = 0; i < n && r.ok(); ++i) {

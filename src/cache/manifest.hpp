@@ -37,7 +37,8 @@ struct Manifest {
 
 constexpr size_t kMaxManifestEntries = 32;
 
-std::string encode_manifest(const Manifest& m);
-Expected<Manifest> decode_manifest(const std::string& bytes);
+// Like entries, a manifest carries the key it was stored under and is checked against it.
+std::string encode_manifest(const std::string& key, const Manifest& m);
+Expected<Manifest> decode_manifest(const std::string& bytes, const std::string& key);
 
 }  // namespace sccache

@@ -52,6 +52,19 @@ Expected<bool> env_bool(const std::string& name, const std::string& value) {
   return make_error(name + ": expected true or false, got `" + value + "`");
 }
 
+// A whole decimal number within [min, max]; anything else is an error naming the variable and
+// the range (a huge value must not wrap into "exit at once" or "allocate everything").
+Expected<uint64_t> env_number(const std::string& name, const std::string& value, uint64_t min, uint64_t max,
+                              const char* unit) {
+  uint64_t n = 0;
+  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc() || p != value.data() + value.size() || n < min || n > max) {
+    return make_error(name + ": expected a number of " + unit + " from " + std::to_string(min) + " to " +
+                      std::to_string(max) + ", got `" + value + "`");
+  }
+  return n;
+}
+
 const toml::table* sub_table(const toml::table& t, const char* key) {
   const toml::node* n = t.get(key);
   return n == nullptr ? nullptr : n->as_table();
@@ -233,12 +246,12 @@ Status apply_env(Config& cfg, const EnvMap& env) {
     cfg.port = static_cast<uint16_t>(value);
   }
   if (auto idle = get(env, "SCCACHE_IDLE_TIMEOUT"); idle && !idle->empty()) {
-    uint64_t value = 0;
-    auto [p, ec] = std::from_chars(idle->data(), idle->data() + idle->size(), value);
-    if (ec != std::errc() || p != idle->data() + idle->size()) {
-      return make_error("SCCACHE_IDLE_TIMEOUT: invalid number of seconds `" + *idle + "`");
-    }
-    cfg.idle_timeout_secs = value;
+    SCCACHE_TRY(secs, env_number("SCCACHE_IDLE_TIMEOUT", *idle, 0, kMaxIdleTimeoutSecs, "seconds"));
+    cfg.idle_timeout_secs = secs;
+  }
+  if (auto v = get(env, "SCCACHE_MAX_FRAME_LENGTH"); v && !v->empty()) {
+    SCCACHE_TRY(bytes, env_number("SCCACHE_MAX_FRAME_LENGTH", *v, kMinFrameLength, kMaxFrameLength, "bytes"));
+    cfg.max_frame_length = static_cast<uint32_t>(bytes);
   }
   if (auto v = get(env, "SCCACHE_DIRECT"); v && !v->empty()) {
     SCCACHE_TRY(on, env_bool("SCCACHE_DIRECT", *v));

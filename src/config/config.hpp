@@ -57,12 +57,18 @@ struct DistConfig {
   std::string auth_token = "dangerously_insecure_client";
 };
 
+constexpr uint64_t kMaxIdleTimeoutSecs = 365ULL * 24 * 3600;  // a year; 0 = never
+constexpr uint64_t kMinFrameLength = 64ULL << 10;
+constexpr uint32_t kDefaultFrameLength = 16U << 20;  // as sccache
+constexpr uint64_t kMaxFrameLength = 1ULL << 30;
+
 struct Config {
   DiskCacheConfig disk;
   RemoteCacheConfig remote;
   DistConfig dist;
   uint16_t port = 4226;
   uint64_t idle_timeout_secs = 600;
+  uint32_t max_frame_length = kDefaultFrameLength;  // SCCACHE_MAX_FRAME_LENGTH: largest client request
   bool direct_mode = true;     // SCCACHE_DIRECT: skip the preprocessor when a manifest proves it safe
   std::string log_level;       // empty = logging off
   std::string error_log;       // empty = stderr

@@ -4,7 +4,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <optional>
 #include <cstring>
 
 #include "util/bytes.hpp"
@@ -238,22 +241,30 @@ Status write_frame(int fd, const std::string& payload) {
 }
 
 namespace {
-Status read_exact(int fd, char* out, size_t n, int timeout_ms) {
+using Clock = std::chrono::steady_clock;
+
+// Reads exactly n bytes, appending to `out` as they arrive (memory follows what the peer sent,
+// not what it declared), before `deadline` (none: wait forever).
+Status read_exact(int fd, std::string& out, size_t n, std::optional<Clock::time_point> deadline) {
+  char buf[65536];
   size_t got = 0;
   while (got < n) {
-    if (timeout_ms >= 0) {
+    if (deadline) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - Clock::now()).count();
+      if (left <= 0) return make_error("timed out reading a message");
       pollfd p{fd, POLLIN, 0};
-      int r = ::poll(&p, 1, timeout_ms);
-      if (r == 0) return make_error("timed out waiting for the server");
+      int r = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 3600 * 1000)));
+      if (r == 0) return make_error("timed out reading a message");
       if (r < 0 && errno != EINTR) return make_error(std::string("poll: ") + std::strerror(errno));
       if (r < 0) continue;
     }
-    ssize_t k = ::recv(fd, out + got, n - got, 0);
+    ssize_t k = ::recv(fd, buf, std::min(sizeof buf, n - got), 0);
     if (k == 0) return make_error("connection closed");
     if (k < 0) {
       if (errno == EINTR) continue;
       return make_error(std::string("recv: ") + std::strerror(errno));
     }
+    out.append(buf, static_cast<size_t>(k));
     got += static_cast<size_t>(k);
   }
   return Ok{};
@@ -261,12 +272,18 @@ Status read_exact(int fd, char* out, size_t n, int timeout_ms) {
 }  // namespace
 
 Expected<std::string> read_frame(int fd, int timeout_ms, uint32_t max_size) {
-  unsigned char len[4];
-  SCCACHE_TRY_STATUS(read_exact(fd, reinterpret_cast<char*>(len), 4, timeout_ms));
-  uint32_t n = (uint32_t{len[0]} << 24) | (uint32_t{len[1]} << 16) | (uint32_t{len[2]} << 8) | uint32_t{len[3]};
-  if (n > max_size) return make_error("frame of " + std::to_string(n) + " bytes is too large");
-  std::string payload(n, '\0');
-  SCCACHE_TRY_STATUS(read_exact(fd, payload.data(), n, timeout_ms));
+  std::optional<Clock::time_point> deadline;
+  if (timeout_ms >= 0) deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+  std::string len;
+  SCCACHE_TRY_STATUS(read_exact(fd, len, 4, deadline));
+  auto b = [&](int i) { return uint32_t{static_cast<unsigned char>(len[static_cast<size_t>(i)])}; };
+  uint32_t n = (b(0) << 24) | (b(1) << 16) | (b(2) << 8) | b(3);
+  if (n > max_size) {
+    return make_error("message of " + std::to_string(n) + " bytes is larger than the limit of " +
+                      std::to_string(max_size) + " (SCCACHE_MAX_FRAME_LENGTH)");
+  }
+  std::string payload;
+  SCCACHE_TRY_STATUS(read_exact(fd, payload, n, deadline));
   return payload;
 }
 

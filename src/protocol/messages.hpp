@@ -65,7 +65,9 @@ Expected<Request> decode_request(const std::string& payload);
 std::string encode_response(const Response& r);
 Expected<Response> decode_response(const std::string& payload);
 
-// Blocking frame I/O on a socket. `timeout_ms` < 0 waits forever.
+// Blocking frame I/O on a socket. `timeout_ms` bounds the whole frame (a peer dripping bytes
+// does not reset it); < 0 waits forever. A frame larger than `max_size` is refused before any
+// of it is read, and the buffer grows only as bytes arrive.
 Status write_frame(int fd, const std::string& payload);
 Expected<std::string> read_frame(int fd, int timeout_ms, uint32_t max_size = 256U << 20);
 

@@ -118,7 +118,7 @@ std::optional<CompileFinished> CompileService::try_direct(const CompilerInfo& co
     return std::nullopt;
   }
   if (!got->has_value()) return std::nullopt;
-  auto manifest = decode_manifest(**got);
+  auto manifest = decode_manifest(**got, direct_key);
   if (!manifest) {
     storage_.remove(direct_key);
     return std::nullopt;
@@ -190,12 +190,12 @@ std::optional<ManifestEntry> CompileService::manifest_entry_for(const CompileJob
 void CompileService::update_manifest(const std::string& direct_key, ManifestEntry entry) {
   Manifest manifest;
   if (auto got = storage_.get(direct_key); got && got->has_value()) {
-    if (auto old = decode_manifest(**got)) manifest = std::move(*old);
+    if (auto old = decode_manifest(**got, direct_key)) manifest = std::move(*old);
   }
   std::erase_if(manifest.entries, [&](const ManifestEntry& e) { return e.result_key == entry.result_key; });
   manifest.entries.insert(manifest.entries.begin(), std::move(entry));
   if (manifest.entries.size() > kMaxManifestEntries) manifest.entries.resize(kMaxManifestEntries);
-  if (auto st = storage_.put(direct_key, encode_manifest(manifest)); !st) {
+  if (auto st = storage_.put(direct_key, encode_manifest(direct_key, manifest)); !st) {
     spdlog::debug("manifest write failed: {}", st.error().message);
   }
 }
@@ -207,7 +207,7 @@ std::function<void()> CompileService::store_later(std::string key, CacheEntry en
       return;
     }
     auto start = std::chrono::steady_clock::now();
-    auto st = storage_.put(key, encode_entry(entry));
+    auto st = storage_.put(key, encode_entry(key, entry));
     stats_.update([&](ServerStats& s) {
       if (st) {
         ++s.cache_writes;
@@ -283,7 +283,7 @@ std::optional<CompileFinished> CompileService::try_hit(const CompilerInfo& compi
     stats_.update([&](ServerStats& s) { s.cache_read_miss_duration.add_ns(elapsed_ns(start)); });
     return std::nullopt;
   }
-  auto entry = decode_entry(**got);
+  auto entry = decode_entry(**got, key);
   if (!entry) {
     spdlog::warn("corrupt cache entry {}: {}; recompiling", key, entry.error().message);
     storage_.remove(key);

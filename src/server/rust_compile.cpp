@@ -173,7 +173,7 @@ CompileOutcome CompileService::handle_rust(const CompilerInfo& compiler, const I
       spdlog::debug("cache read failed for {}: {}", key, got.error().message);
       stats_.update([](ServerStats& s) { ++s.cache_errors[kRust]; });
     } else if (got->has_value()) {
-      auto entry = decode_entry(**got);
+      auto entry = decode_entry(**got, key);
       if (!entry) {
         spdlog::warn("corrupt cache entry {}: {}; recompiling", key, entry.error().message);
         storage_.remove(key);

@@ -20,6 +20,8 @@ namespace sccache {
 
 namespace {
 constexpr auto kShutdownGrace = std::chrono::seconds(10);
+// A request must arrive whole within this: a client dripping bytes cannot hold a thread.
+constexpr int kRequestReadTimeoutMs = 30'000;
 }
 
 Expected<std::unique_ptr<Server>> Server::bind(const Config& config, std::unique_ptr<Storage> storage) {
@@ -143,8 +145,14 @@ void Server::session(int fd) {
   try {
     if (!write_frame(fd, greeting_payload())) return finish();
     while (true) {
-      auto frame = read_frame(fd, -1);
-      if (!frame) break;
+      auto frame = read_frame(fd, kRequestReadTimeoutMs, config_.max_frame_length);
+      if (!frame) {
+        if (frame.error().message.rfind("connection closed", 0) != 0) {
+          spdlog::warn("dropping a client connection: {}", frame.error().message);
+          (void)write_frame(fd, encode_response(ErrorResponse{frame.error().message}));
+        }
+        break;
+      }
       auto request = decode_request(*frame);
       if (!request) {
         (void)write_frame(fd, encode_response(ErrorResponse{request.error().message}));

@@ -70,7 +70,9 @@ class ByteReader {
   }
   bool strs(std::vector<std::string>& v) {
     uint64_t n = 0;
-    if (!u64(n) || n > data_.size()) return fail();
+    // Each string takes at least its 8-byte length: a count beyond that is a lie, not a size
+    // to allocate for.
+    if (!u64(n) || n > (data_.size() - pos_) / 8) return fail();
     v.resize(n);
     for (auto& s : v) {
       if (!str(s)) return false;

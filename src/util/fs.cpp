@@ -36,12 +36,23 @@ std::optional<FileStat> stat_file(const std::string& path) {
   return fs;
 }
 
-Expected<std::string> read_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+Expected<std::string> read_file(const std::string& path, uint64_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below anyway.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return make_error("cannot open " + path + ": " + errno_text());
-  std::string data;
   struct stat st {};
-  if (fstat(fd, &st) == 0 && st.st_size > 0) data.reserve(static_cast<size_t>(st.st_size));
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return make_error("cannot read " + path + ": not a regular file");
+  }
+  auto too_large = [&](uint64_t size) {
+    ::close(fd);
+    return make_error("cannot read " + path + ": " + std::to_string(size) + " bytes is more than the limit of " +
+                      std::to_string(max_bytes));
+  };
+  if (static_cast<uint64_t>(st.st_size) > max_bytes) return too_large(static_cast<uint64_t>(st.st_size));
+  std::string data;
+  data.reserve(static_cast<size_t>(st.st_size));
   char buf[65536];
   while (true) {
     ssize_t n = ::read(fd, buf, sizeof buf);
@@ -52,6 +63,7 @@ Expected<std::string> read_file(const std::string& path) {
       return make_error("cannot read " + path + ": " + err);
     }
     if (n == 0) break;
+    if (data.size() + static_cast<size_t>(n) > max_bytes) return too_large(data.size() + static_cast<size_t>(n));
     data.append(buf, static_cast<size_t>(n));
   }
   ::close(fd);

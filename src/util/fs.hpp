@@ -21,7 +21,10 @@ struct FileStat {
 };
 
 std::optional<FileStat> stat_file(const std::string& path);
-Expected<std::string> read_file(const std::string& path);
+// Reads a whole regular file of at most `max_bytes`. Anything else (a FIFO, a device, a
+// directory, a symlink to one) is an error, never a hang or an unbounded read.
+constexpr uint64_t kDefaultMaxFileRead = uint64_t{1} << 30;
+Expected<std::string> read_file(const std::string& path, uint64_t max_bytes = kDefaultMaxFileRead);
 // Writes to a unique temp file in `dir_for_temp` (same filesystem as `path`), fsyncs nothing,
 // sets `mode`, then renames over `path`: readers see the old file or the whole new one.
 Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode,

@@ -1,9 +1,12 @@
 #include "util/hash.hpp"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
-#include <fstream>
 #include <stdexcept>
 #include <vector>
 
@@ -47,15 +50,27 @@ std::string sha256_raw(std::string_view bytes) {
 std::string sha256_hex(std::string_view bytes) { return hex(sha256_raw(bytes)); }
 
 Expected<std::string> sha256_file_hex(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error("cannot open " + path);
+  // Regular files only, opened without blocking: a FIFO or device never hangs or floods this.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) return make_error("cannot open " + path);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return make_error(path + " is not a regular file");
+  }
   Hasher h;
   std::vector<char> buf(1 << 20);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    h.update(std::string_view(buf.data(), static_cast<size_t>(in.gcount())));
+  while (true) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(fd);
+      return make_error("read error on " + path);
+    }
+    if (n == 0) break;
+    h.update(std::string_view(buf.data(), static_cast<size_t>(n)));
   }
-  if (in.bad()) return make_error("read error on " + path);
+  ::close(fd);
   return h.finish_hex();
 }
 

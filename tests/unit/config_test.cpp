@@ -27,6 +27,25 @@ TEST(Config, EnvOverrides) {
   EXPECT_EQ(cfg->idle_timeout_secs, 0U);
 }
 
+// Issue 14 item 7: numbers from the environment are range-checked, never wrapped.
+TEST(Config, OutOfRangeNumbersAreRefused) {
+  for (const char* v : {"9223372036854775807", "31536001", "-1", "18446744073709551616"}) {
+    auto cfg = load_config({{"HOME", "/h"}, {"SCCACHE_IDLE_TIMEOUT", v}});
+    ASSERT_FALSE(cfg) << v;
+    EXPECT_NE(cfg.error().message.find("SCCACHE_IDLE_TIMEOUT"), std::string::npos) << cfg.error().message;
+  }
+  EXPECT_TRUE(load_config({{"HOME", "/h"}, {"SCCACHE_IDLE_TIMEOUT", "31536000"}}));
+  auto frame = load_config({{"HOME", "/h"}, {"SCCACHE_MAX_FRAME_LENGTH", "1048576"}});
+  ASSERT_TRUE(frame);
+  EXPECT_EQ(frame->max_frame_length, 1U << 20);
+  EXPECT_EQ(load_config({{"HOME", "/h"}})->max_frame_length, kDefaultFrameLength);
+  for (const char* v : {"0", "2147483648", "abc"}) {
+    auto bad = load_config({{"HOME", "/h"}, {"SCCACHE_MAX_FRAME_LENGTH", v}});
+    ASSERT_FALSE(bad) << v;
+    EXPECT_NE(bad.error().message.find("SCCACHE_MAX_FRAME_LENGTH"), std::string::npos) << bad.error().message;
+  }
+}
+
 TEST(Config, BadEnvValuesNameTheVariable) {
   auto a = load_config({{"HOME", "/h"}, {"SCCACHE_CACHE_SIZE", "lots"}});
   ASSERT_FALSE(a);

@@ -1,8 +1,16 @@
 // Wire messages round-trip; foreign or truncated payloads are refused; stats render as sccache's.
 #include <gtest/gtest.h>
 
+#include <malloc.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
 #include "client/client.hpp"
 #include "protocol/messages.hpp"
+#include "util/bytes.hpp"
 
 namespace sccache {
 namespace {
@@ -47,6 +55,73 @@ TEST(Protocol, ForeignAndTruncatedPayloadsAreRefused) {
   for (size_t n = 0; n < good.size(); ++n) EXPECT_FALSE(decode_request(good.substr(0, n))) << n;
   EXPECT_FALSE(is_greeting("HTTP/1.0 400 Bad Request"));
   EXPECT_TRUE(is_greeting(greeting_payload()));
+}
+
+// Issue 14 item 2: frames are read against a limit, as bytes arrive, within one deadline.
+class FramePair : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds_), 0); }
+  void TearDown() override {
+    for (int fd : fds_) ::close(fd);
+  }
+  void send_header(uint32_t n) {
+    unsigned char h[4] = {static_cast<unsigned char>(n >> 24), static_cast<unsigned char>(n >> 16),
+                          static_cast<unsigned char>(n >> 8), static_cast<unsigned char>(n)};
+    ASSERT_EQ(::write(fds_[1], h, 4), 4);
+  }
+  int fds_[2] = {-1, -1};
+};
+
+TEST_F(FramePair, OversizedFrameIsRefusedNamingTheSetting) {
+  send_header(0x7fffffffU);
+  auto frame = read_frame(fds_[0], 1000, kDefaultFrameLength);
+  ASSERT_FALSE(frame);
+  EXPECT_NE(frame.error().message.find("SCCACHE_MAX_FRAME_LENGTH"), std::string::npos) << frame.error().message;
+}
+
+TEST_F(FramePair, DeclaredLengthIsNotAllocatedUpFront) {
+  send_header(200U << 20);  // declares 200 MiB, sends 10 bytes
+  ASSERT_EQ(::write(fds_[1], "0123456789", 10), 10);
+  auto heap = [] {
+    struct mallinfo2 m = ::mallinfo2();
+    return m.uordblks + m.hblkhd;
+  };
+  size_t before = heap();
+  size_t peak = before;
+  std::thread reader([&] { EXPECT_FALSE(read_frame(fds_[0], 1500, 256U << 20)); });
+  for (int i = 0; i < 10; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    peak = std::max(peak, heap());
+  }
+  reader.join();
+  EXPECT_LT(peak - before, size_t{8} << 20) << "the reader allocated the declared size";
+}
+
+TEST_F(FramePair, DrippingPeerHitsTheFrameDeadline) {
+  send_header(100);
+  std::thread drip([this] {
+    for (int i = 0; i < 40; ++i) {
+      if (::send(fds_[1], "x", 1, MSG_NOSIGNAL) != 1) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  auto start = std::chrono::steady_clock::now();
+  auto frame = read_frame(fds_[0], 500, kDefaultFrameLength);
+  auto took = std::chrono::steady_clock::now() - start;
+  ::shutdown(fds_[0], SHUT_RDWR);
+  drip.join();
+  ASSERT_FALSE(frame) << "a frame dripped over 2 s was accepted with a 500 ms deadline";
+  EXPECT_LT(took, std::chrono::milliseconds(1500));
+}
+
+TEST(ByteReader, StringCountBeyondThePayloadIsRefusedWithoutAllocating) {
+  ByteWriter w;
+  w.u64(100'000'000);
+  w.raw(std::string(1000, '\0'));
+  ByteReader r(w.data());
+  std::vector<std::string> v;
+  EXPECT_FALSE(r.strs(v));
+  EXPECT_LT(v.capacity(), 1000U);
 }
 
 TEST(Stats, TextLayoutMatchesSccache) {
