@@ -132,15 +132,10 @@ int compile(const Config& cfg, const EnvMap& env, const std::string& name, const
     std::cerr << "sccache: warning: " << conn.error().message << "; compiling without the cache\n";
     run_locally(compiler, compiler, args);
   }
-  auto response = conn->request(req, &kind);
+  auto response = conn->request(req);
   if (!response) {
-    if (kind == ConnectFailure::foreign) {
-      std::cerr << "sccache: warning: port " << cfg.port << ": " << response.error().message
-                << "; compiling without the cache\n";
-    } else {
-      std::cerr << "sccache: warning: the server stopped answering (" << response.error().message
-                << "); compiling locally\n";
-    }
+    std::cerr << "sccache: warning: the server stopped answering (" << response.error().message
+              << "); compiling locally\n";
     run_locally(compiler, compiler, args);
   }
   if (const auto* done = std::get_if<CompileFinished>(&*response)) {
@@ -160,9 +155,9 @@ int compile(const Config& cfg, const EnvMap& env, const std::string& name, const
 
 Expected<ServerInfo> stats_request(const Config& cfg, const EnvMap& env, const Request& req, bool autostart) {
   ConnectFailure kind = ConnectFailure::other;
-  auto conn = autostart ? connect_or_start(cfg, env, &kind) : connect_server(cfg.port, &kind);
+  auto conn = autostart ? connect_or_start(cfg, env, &kind) : connect_server(cfg, &kind);
   if (!conn) return conn.error();
-  SCCACHE_TRY(resp, conn->request(req, &kind));
+  SCCACHE_TRY(resp, conn->request(req));
   if (auto* s = std::get_if<StatsResponse>(&resp)) return s->info;
   if (auto* s = std::get_if<ShuttingDownResponse>(&resp)) return s->info;
   if (auto* e = std::get_if<ErrorResponse>(&resp)) return make_error(e->message);
@@ -302,7 +297,7 @@ int client_main(int argc, char** argv, const EnvMap& env) {
       std::cout << "Starting sccache server..." << std::endl;
       auto port = start_server(env);
       if (!port) return runtime_error("Server startup failed: " + port.error().message);
-      if (*port != 4226) std::cout << "Listening on port " << *port << "\n";
+      if (*port != 4226 && *port != 0) std::cout << "Listening on port " << *port << "\n";
       return 0;
     }
     case Cmd::stop: {
@@ -316,7 +311,7 @@ int client_main(int argc, char** argv, const EnvMap& env) {
       ConnectFailure kind = ConnectFailure::other;
       auto conn = connect_or_start(*cfg, env, &kind);
       if (!conn) return runtime_error("couldn't connect to server: " + conn.error().message);
-      auto resp = conn->request(Request{DistStatusRequest{}}, &kind);
+      auto resp = conn->request(Request{DistStatusRequest{}});
       if (!resp) return runtime_error("couldn't connect to server: " + resp.error().message);
       const auto* d = std::get_if<DistStatusResponse>(&*resp);
       if (d == nullptr) return runtime_error("unexpected response from server");

@@ -14,6 +14,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "protocol/local_endpoint.hpp"
+#include "protocol/peer_uid.hpp"
 #include "util/strings.hpp"
 
 extern char** environ;
@@ -29,38 +31,68 @@ ServerConnection::~ServerConnection() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Expected<Response> ServerConnection::request(const Request& req, ConnectFailure* failure_kind) {
-  if (failure_kind != nullptr) *failure_kind = ConnectFailure::other;
+Expected<Response> ServerConnection::request(const Request& req) {
   SCCACHE_TRY_STATUS(write_frame(fd_, encode_request(req)));
-  if (!greeted_) {
-    auto greeting = read_frame(fd_, kGreetingTimeoutMs, 1024);
-    if (!greeting || !is_greeting(*greeting)) {
-      if (failure_kind != nullptr) *failure_kind = ConnectFailure::foreign;
-      return make_error("the program listening on the port is not an sccache-cpp server of this version" +
-                        (greeting ? std::string() : " (" + greeting.error().message + ")"));
-    }
-    greeted_ = true;
-  }
   SCCACHE_TRY(frame, read_frame(fd_, -1));
   return decode_response(frame);
 }
 
-Expected<ServerConnection> connect_server(uint16_t port, ConnectFailure* failure_kind) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return make_error(std::string("socket: ") + std::strerror(errno));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    int e = errno;
-    ::close(fd);
-    if (failure_kind != nullptr) *failure_kind = e == ECONNREFUSED ? ConnectFailure::refused : ConnectFailure::other;
-    return make_error("cannot connect to 127.0.0.1:" + std::to_string(port) + ": " + std::strerror(e));
+namespace {
+
+// The server speaks first: a greeting, or an error saying why it will not serve us.
+Status check_greeting(int fd, const LocalEndpoint& ep, ConnectFailure& kind) {
+  auto greeting = read_frame(fd, kGreetingTimeoutMs, 1024);
+  if (!greeting) {
+    kind = ConnectFailure::foreign;
+    if (greeting.error().message.rfind("timed out", 0) == 0) {
+      return make_error("the server on " + ep.describe() + " accepted the connection but sent no greeting within " +
+                        std::to_string(kGreetingTimeoutMs / 1000) + " s (overloaded, or not an sccache-cpp server)");
+    }
+    return make_error("the program listening on " + ep.describe() + " is not an sccache-cpp server of this version (" +
+                      greeting.error().message + ")");
   }
-  int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return ServerConnection(fd);
+  if (is_greeting(*greeting)) return Ok{};
+  auto response = decode_response(*greeting);
+  if (response && std::holds_alternative<ErrorResponse>(*response)) {
+    kind = ConnectFailure::rejected;
+    return make_error("the server on " + ep.describe() + " refused this client: " +
+                      std::get<ErrorResponse>(*response).message);
+  }
+  kind = ConnectFailure::foreign;
+  return make_error("the program listening on " + ep.describe() + " is not an sccache-cpp server of this version");
+}
+
+// A server of another user could read our requests and hand back objects of its choosing.
+Status check_server_user(int fd, const LocalEndpoint& ep, ConnectFailure& kind) {
+  auto uid = socket_peer_uid(fd);
+  const uid_t own = ::geteuid();
+  if (uid && *uid == own) return Ok{};
+  kind = ConnectFailure::rejected;
+  if (!uid) return make_error("cannot tell which user runs the server on " + ep.describe() + ": " + uid.error().message);
+  return make_error("the server on " + ep.describe() + " runs as uid " + std::to_string(*uid) +
+                    ", not as this user (uid " + std::to_string(own) +
+                    "); set SCCACHE_SERVER_PORT or SCCACHE_SERVER_UDS to use a server of your own");
+}
+
+}  // namespace
+
+Expected<ServerConnection> connect_server(const Config& cfg, ConnectFailure* failure_kind) {
+  LocalEndpoint ep{cfg.port, cfg.server_uds};
+  ConnectFailure kind = ConnectFailure::other;
+  auto finish = [&](Error e) -> Expected<ServerConnection> {
+    if (failure_kind != nullptr) *failure_kind = kind;
+    return e;
+  };
+  ConnectOutcome outcome = ConnectOutcome::failed;
+  auto fd = connect_local(ep, &outcome);
+  if (!fd) {
+    if (outcome == ConnectOutcome::nobody_listening) kind = ConnectFailure::refused;
+    return finish(fd.error());
+  }
+  ServerConnection conn(*fd);
+  if (auto st = check_greeting(*fd, ep, kind); !st) return finish(st.error());
+  if (auto st = check_server_user(*fd, ep, kind); !st) return finish(st.error());
+  return conn;
 }
 
 Expected<uint16_t> start_server(const EnvMap& env) {
@@ -112,7 +144,7 @@ Expected<uint16_t> start_server(const EnvMap& env) {
   ::waitpid(pid, nullptr, WNOHANG);  // the daemon's first parent exits at once; reap if done
   if (report.rfind("ok ", 0) == 0) {
     auto port = parse_size(report.substr(3));
-    if (port && *port > 0 && *port < 65536) return static_cast<uint16_t>(*port);
+    if (port && *port < 65536) return static_cast<uint16_t>(*port);  // 0: a unix socket
   }
   if (report.rfind("err ", 0) == 0) return make_error(report.substr(4));
   return make_error("Timed out waiting for server startup");
@@ -120,14 +152,14 @@ Expected<uint16_t> start_server(const EnvMap& env) {
 
 Expected<ServerConnection> connect_or_start(const Config& cfg, const EnvMap& env, ConnectFailure* failure_kind) {
   ConnectFailure kind = ConnectFailure::other;
-  auto conn = connect_server(cfg.port, &kind);
+  auto conn = connect_server(cfg, &kind);
   if (conn || kind != ConnectFailure::refused) {
     if (failure_kind != nullptr) *failure_kind = kind;
     return conn;
   }
   auto started = start_server(env);
   // Even if our start failed, another client may have won the race for the port.
-  auto retry = connect_server(cfg.port, failure_kind);
+  auto retry = connect_server(cfg, failure_kind);
   if (!retry && !started) return make_error("server startup failed: " + started.error().message);
   return retry;
 }

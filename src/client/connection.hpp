@@ -1,6 +1,6 @@
 #pragma once
-// Talking to the server: connect (auto-starting it when nobody listens), check the greeting,
-// exchange one request and response.
+// Talking to the server: connect (auto-starting it when nobody listens), check the greeting and
+// that the server runs as this user, exchange one request and response.
 #include <string>
 
 #include "config/config.hpp"
@@ -9,7 +9,9 @@
 
 namespace sccache {
 
-enum class ConnectFailure { refused, foreign, other };
+// refused: nobody listens (starting a server may help); foreign: something else answers (or
+// nothing within the greeting timeout); rejected: the server refused us, or runs as another user.
+enum class ConnectFailure { refused, foreign, rejected, other };
 
 struct ConnectError {
   ConnectFailure kind;
@@ -26,16 +28,15 @@ class ServerConnection {
   ServerConnection(const ServerConnection&) = delete;
   ServerConnection& operator=(const ServerConnection&) = delete;
 
-  // Sends the request, checks the server's greeting, returns its response.
-  Expected<Response> request(const Request& req, ConnectFailure* failure_kind = nullptr);
+  // Sends the request, returns the server's response.
+  Expected<Response> request(const Request& req);
 
  private:
   int fd_ = -1;
-  bool greeted_ = false;
 };
 
-// Plain connect to 127.0.0.1:port.
-Expected<ServerConnection> connect_server(uint16_t port, ConnectFailure* failure_kind);
+// Connects to 127.0.0.1:port or SCCACHE_SERVER_UDS, reads the greeting, checks the server's uid.
+Expected<ServerConnection> connect_server(const Config& cfg, ConnectFailure* failure_kind);
 // Spawns `sccache` in server mode and waits for its readiness report. Returns the port.
 Expected<uint16_t> start_server(const EnvMap& env);
 // Connects, starting the server first if nothing listens.

@@ -179,6 +179,7 @@ KeyOutcome compute_c_key(const std::string& prefix, const CompileJob& job, const
     spec.env = inv.env;
     spec.cwd = inv.cwd;
     spec.umask = inv.umask;
+    spec.cancel_fd = inv.cancel_fd;
     out.started_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
@@ -220,6 +221,7 @@ ProcessSpec c_compile_command(const CompileJob& job, const Invocation& inv) {
   spec.env = inv.env;
   spec.cwd = inv.cwd;
   spec.umask = inv.umask;
+  spec.cancel_fd = inv.cancel_fd;
   return spec;
 }
 

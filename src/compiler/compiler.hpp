@@ -29,6 +29,7 @@ struct Invocation {
   std::vector<std::string> env;        // "NAME=value", the client's environment
   mode_t umask = 022;
   bool stderr_is_tty = false;          // the client's stderr, for colour decisions
+  int cancel_fd = -1;                  // the client's connection: its hangup cancels the compile
 };
 
 std::optional<std::string> env_value(const std::vector<std::string>& env, std::string_view name);

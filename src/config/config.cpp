@@ -245,6 +245,10 @@ Status apply_env(Config& cfg, const EnvMap& env) {
     }
     cfg.port = static_cast<uint16_t>(value);
   }
+  if (auto uds = get(env, "SCCACHE_SERVER_UDS"); uds && !uds->empty()) {
+    // A path is made absolute here: the daemon changes directory to /. `\x00name` is abstract.
+    cfg.server_uds = uds->rfind("\\x00", 0) == 0 ? *uds : absolute_from(current_dir(), *uds);
+  }
   if (auto idle = get(env, "SCCACHE_IDLE_TIMEOUT"); idle && !idle->empty()) {
     SCCACHE_TRY(secs, env_number("SCCACHE_IDLE_TIMEOUT", *idle, 0, kMaxIdleTimeoutSecs, "seconds"));
     cfg.idle_timeout_secs = secs;

@@ -67,6 +67,7 @@ struct Config {
   RemoteCacheConfig remote;
   DistConfig dist;
   uint16_t port = 4226;
+  std::string server_uds;      // SCCACHE_SERVER_UDS: a unix socket instead of 127.0.0.1:port
   uint64_t idle_timeout_secs = 600;
   uint32_t max_frame_length = kDefaultFrameLength;  // SCCACHE_MAX_FRAME_LENGTH: largest client request
   bool direct_mode = true;     // SCCACHE_DIRECT: skip the preprocessor when a manifest proves it safe

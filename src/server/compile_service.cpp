@@ -221,16 +221,21 @@ std::function<void()> CompileService::store_later(std::string key, CacheEntry en
   };
 }
 
+// A compile whose client hung up (while it waited for a slot, or while it ran) is an error:
+// nothing of it is stored or used.
 Expected<ProcessResult> CompileService::run_limited(const ProcessSpec& spec) {
+  static const std::string cancelled = "the client disconnected: compile cancelled";
   slots_.acquire();
-  auto result = runner_.run(spec);
+  auto result = peer_hung_up(spec.cancel_fd) ? Expected<ProcessResult>(make_error(cancelled)) : runner_.run(spec);
   slots_.release();
+  if (result && result->cancelled) return make_error(cancelled);
   return result;
 }
 
-CompileOutcome CompileService::handle(const CompileRequest& request) {
+CompileOutcome CompileService::handle(const CompileRequest& request, int client_fd) {
   stats_.update([](ServerStats& s) { ++s.compile_requests; });
   Invocation inv = invocation_from(request);
+  inv.cancel_fd = client_fd;
   auto compiler = compilers_.get(inv.exe, inv.env, inv.cwd);
   if (!compiler) {
     spdlog::debug("unsupported compiler {}: {}", inv.exe, compiler.error().message);
@@ -303,6 +308,7 @@ std::optional<CompileFinished> CompileService::try_hit(const CompilerInfo& compi
                                                      [](const OutputSpec& o) { return o.required; }))) {
     return std::nullopt;
   }
+  if (peer_hung_up(inv.cancel_fd)) return std::nullopt;  // the client is gone: nothing lands
   for (const auto& [f, out] : writes) {
     std::string path = absolute_from(inv.cwd, out->path);
     auto st = write_file_atomic(path, f->data, output_mode(compiler.kind, path, inv.umask));

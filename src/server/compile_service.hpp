@@ -38,7 +38,8 @@ class CompileService {
   // `dist` (may be null) sends cache misses to a sccache-dist scheduler.
   CompileService(Storage& storage, CompilerCache& compilers, ProcessRunner& runner, StatsCollector& stats,
                  unsigned max_parallel_processes, bool direct_mode, DistState* dist = nullptr);
-  CompileOutcome handle(const CompileRequest& request);
+  // `client_fd` is the client's connection: when it hangs up, the compile is cancelled.
+  CompileOutcome handle(const CompileRequest& request, int client_fd = -1);
 
  private:
   CompileOutcome run_job(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv);

@@ -127,6 +127,7 @@ CompileService::DistAttempt CompileService::run_dist(const CompilerInfo& compile
     dist_failed(job.input, "the build server returned no " + job.output);
     return attempt;
   }
+  if (peer_hung_up(inv.cancel_fd)) return attempt;  // the client is gone: nothing lands
   if (auto st = write_file_atomic(object, it->second, output_mode(compiler.kind, object, inv.umask)); !st) {
     dist_failed(job.input, "cannot write " + object + ": " + st.error().message);
     return attempt;
@@ -204,6 +205,7 @@ CompileService::DistAttempt CompileService::run_rust_dist(const CompilerInfo& co
   attempt.message = std::move(run.message);
   if (run.kind != DistAttempt::ok) return attempt;
   attempt.kind = DistAttempt::fallback;
+  if (peer_hung_up(inv.cancel_fd)) return attempt;  // the client is gone: nothing lands
   for (const auto& out : outputs) {
     auto it = std::find_if(run.result.outputs.begin(), run.result.outputs.end(),
                            [&](const auto& o) { return o.first == out; });

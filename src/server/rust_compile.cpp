@@ -76,7 +76,7 @@ CompileOutcome CompileService::handle_rust(const CompilerInfo& compiler, const I
   }
   const RustJob job = std::get<RustJob>(std::move(parsed));
   stats_.update([](ServerStats& s) { ++s.requests_executed; });
-  ProcessSpec command{{inv.exe}, inv.env, inv.cwd, inv.umask};
+  ProcessSpec command{{inv.exe}, inv.env, inv.cwd, inv.umask, inv.cancel_fd};
   command.argv.insert(command.argv.end(), inv.args.begin(), inv.args.end());
 
   // Compiles uncached (the pre-pass failed or an input could not be hashed) and reports exactly.
@@ -99,7 +99,7 @@ CompileOutcome CompileService::handle_rust(const CompilerInfo& compiler, const I
   auto tmp = make_temp_dir("sccache-rustc-");
   if (!tmp) return uncached(tmp.error().message);
   std::string depfile = join_path(*tmp, "deps.d");
-  ProcessSpec prepass{{inv.exe}, inv.env, inv.cwd, inv.umask};
+  ProcessSpec prepass{{inv.exe}, inv.env, inv.cwd, inv.umask, inv.cancel_fd};
   prepass.argv.insert(prepass.argv.end(), job.depinfo_args.begin(), job.depinfo_args.end());
   prepass.argv.insert(prepass.argv.end(), {"--emit=dep-info", "-o", depfile});
   auto pre = run_limited(prepass);
@@ -192,7 +192,7 @@ CompileOutcome CompileService::handle_rust(const CompilerInfo& compiler, const I
                         std::all_of(files.begin(), files.end(), [&](const EntryFile* f) {
                           return std::find(names.begin(), names.end(), f->name) != names.end();
                         });
-        bool restored = complete;
+        bool restored = complete && !peer_hung_up(inv.cancel_fd);  // nothing lands for a gone client
         for (const EntryFile* f : files) {
           if (!restored) break;
           std::string path = join_path(job.out_dir, f->name);

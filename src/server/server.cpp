@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include "compiler/detect.hpp"
+#include "protocol/peer_uid.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
 
@@ -22,41 +24,33 @@ namespace {
 constexpr auto kShutdownGrace = std::chrono::seconds(10);
 // A request must arrive whole within this: a client dripping bytes cannot hold a thread.
 constexpr int kRequestReadTimeoutMs = 30'000;
+constexpr auto kFdBackoff = std::chrono::milliseconds(100);
 }
 
 Expected<std::unique_ptr<Server>> Server::bind(const Config& config, std::unique_ptr<Storage> storage) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return make_error(std::string("socket: ") + std::strerror(errno));
-  int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(config.port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 512) != 0) {
-    std::string err = std::strerror(errno);
-    ::close(fd);
-    return make_error("cannot listen on 127.0.0.1:" + std::to_string(config.port) + ": " + err);
-  }
+  LocalEndpoint endpoint{config.port, config.server_uds};
+  SCCACHE_TRY(fd, listen_local(endpoint));
   auto work = make_temp_dir("sccache-server-");
   if (!work) {
     ::close(fd);
+    remove_local(endpoint);
     return work.error();
   }
   auto probe = write_file_atomic(join_path(*work, "probe.c"), detection_probe_source(), 0644);
   if (!probe) {
     ::close(fd);
+    remove_local(endpoint);
     return probe.error();
   }
-  return std::unique_ptr<Server>(new Server(config, std::move(storage), fd, config.port, *work));
+  return std::unique_ptr<Server>(new Server(config, std::move(storage), fd, std::move(endpoint), *work));
 }
 
-Server::Server(const Config& config, std::unique_ptr<Storage> storage, int listen_fd, uint16_t port,
+Server::Server(const Config& config, std::unique_ptr<Storage> storage, int listen_fd, LocalEndpoint endpoint,
                std::string work_dir)
     : config_(config),
       storage_(std::move(storage)),
       listen_fd_(listen_fd),
-      port_(port),
+      endpoint_(std::move(endpoint)),
       work_dir_(std::move(work_dir)),
       compilers_(join_path(work_dir_, "probe.c"), runner_),
       dist_(config.dist),
@@ -64,10 +58,12 @@ Server::Server(const Config& config, std::unique_ptr<Storage> storage, int liste
                config.direct_mode, &dist_),
       last_activity_(std::chrono::steady_clock::now()) {
   if (::pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) wake_pipe_[0] = wake_pipe_[1] = -1;
+  spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
 Server::~Server() {
   if (listen_fd_ >= 0) ::close(listen_fd_);
+  if (spare_fd_ >= 0) ::close(spare_fd_);
   for (int fd : wake_pipe_) {
     if (fd >= 0) ::close(fd);
   }
@@ -93,7 +89,7 @@ void Server::request_shutdown() {
 }
 
 void Server::run() {
-  spdlog::info("server listening on 127.0.0.1:{}", port_);
+  spdlog::info("server listening on {}", endpoint_.describe());
   const auto idle = std::chrono::seconds(config_.idle_timeout_secs);
   while (!shutting_down_) {
     int timeout_ms = 1000;
@@ -115,9 +111,14 @@ void Server::run() {
     if (r <= 0) continue;
     if ((fds[0].revents & POLLIN) == 0) continue;
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE) shed_connection();
+      continue;
+    }
+    if (!endpoint_.is_unix()) {
+      int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
     {
       std::lock_guard lock(mu_);
       ++active_;
@@ -127,11 +128,52 @@ void Server::run() {
   }
   ::close(listen_fd_);
   listen_fd_ = -1;
+  remove_local(endpoint_);
   std::unique_lock lock(mu_);
   if (!idle_cv_.wait_for(lock, kShutdownGrace, [this] { return active_ == 0; })) {
     spdlog::warn("shutting down with {} connections still open", active_);
   }
   remove_tree(work_dir_);  // the process exits without running destructors
+}
+
+// At the open-file limit a pending connection cannot be accepted, so poll() would report it
+// forever: give back the reserved descriptor, accept, tell the client why, close, and back off.
+void Server::shed_connection() {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_fd_warning_ >= kFdWarningInterval) {
+    rlimit lim{};
+    ::getrlimit(RLIMIT_NOFILE, &lim);
+    spdlog::warn("at the open-file limit ({} descriptors): refusing new connections until compiles finish",
+                 static_cast<unsigned long long>(lim.rlim_cur));
+    last_fd_warning_ = now;
+  }
+  if (spare_fd_ >= 0) {
+    ::close(spare_fd_);
+    spare_fd_ = -1;
+    int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd >= 0) {
+      (void)write_frame(fd, encode_response(ErrorResponse{
+                                "the server is at its open-file limit (too many connections or compiles at "
+                                "once); try again later"}));
+      ::close(fd);
+    }
+    spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  }
+  std::this_thread::sleep_for(kFdBackoff);
+}
+
+// Only the server's own user may use it: the uid behind the connection is asked of the
+// kernel before any request is read.
+bool Server::admit(int fd) {
+  auto uid = socket_peer_uid(fd);
+  const uid_t own = ::geteuid();
+  if (uid && *uid == own) return true;
+  std::string why = uid ? "this sccache server serves only uid " + std::to_string(own) +
+                              " (its own user); the connecting process runs as uid " + std::to_string(*uid)
+                        : "cannot tell which user is connecting (" + uid.error().message + "); refusing";
+  spdlog::warn("refusing a connection on {}: {}", endpoint_.describe(), why);
+  (void)write_frame(fd, encode_response(ErrorResponse{why}));
+  return false;
 }
 
 void Server::session(int fd) {
@@ -143,7 +185,7 @@ void Server::session(int fd) {
     idle_cv_.notify_all();
   };
   try {
-    if (!write_frame(fd, greeting_payload())) return finish();
+    if (!admit(fd) || !write_frame(fd, greeting_payload())) return finish();
     while (true) {
       auto frame = read_frame(fd, kRequestReadTimeoutMs, config_.max_frame_length);
       if (!frame) {
@@ -177,7 +219,7 @@ void Server::session(int fd) {
             } else if constexpr (std::is_same_v<T, DistStatusRequest>) {
               return DistStatusResponse{dist_.status_json()};
             } else {
-              CompileOutcome outcome = service_.handle(req);
+              CompileOutcome outcome = service_.handle(req, fd);
               after_reply = std::move(outcome.after_reply);
               return std::move(outcome.response);
             }

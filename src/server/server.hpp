@@ -10,6 +10,7 @@
 
 #include "cache/storage.hpp"
 #include "config/config.hpp"
+#include "protocol/local_endpoint.hpp"
 #include "server/compile_service.hpp"
 #include "server/compiler_cache.hpp"
 #include "server/stats_collector.hpp"
@@ -19,20 +20,22 @@ namespace sccache {
 
 class Server {
  public:
-  // Binds 127.0.0.1:port. Error = the port is taken or cannot be bound.
+  // Listens on 127.0.0.1:port or SCCACHE_SERVER_UDS. Error = taken or cannot be bound.
   static Expected<std::unique_ptr<Server>> bind(const Config& config, std::unique_ptr<Storage> storage);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  uint16_t port() const { return port_; }
+  uint16_t port() const { return endpoint_.is_unix() ? 0 : endpoint_.port; }
   // Serves until idle timeout or a Shutdown request; returns once connections are done.
   void run();
 
  private:
-  Server(const Config& config, std::unique_ptr<Storage> storage, int listen_fd, uint16_t port,
+  Server(const Config& config, std::unique_ptr<Storage> storage, int listen_fd, LocalEndpoint endpoint,
          std::string work_dir);
   void session(int fd);
+  bool admit(int fd);
+  void shed_connection();
   ServerInfo info() const;
   void request_shutdown();
 
@@ -40,7 +43,10 @@ class Server {
   std::unique_ptr<Storage> storage_;
   int listen_fd_;
   int wake_pipe_[2] = {-1, -1};
-  uint16_t port_;
+  LocalEndpoint endpoint_;
+  int spare_fd_ = -1;  // reserved for shedding connections at the open-file limit
+  static constexpr auto kFdWarningInterval = std::chrono::seconds(10);
+  std::chrono::steady_clock::time_point last_fd_warning_{};
   std::string work_dir_;
   SystemProcessRunner runner_;
   StatsCollector stats_;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <cstdio>
@@ -20,6 +21,7 @@ namespace sccache {
 namespace {
 
 constexpr int kNotifyFd = 3;
+constexpr rlim_t kWantedOpenFiles = 65536;
 
 int notify_fd_from(const EnvMap& env) {
   auto it = env.find("SCCACHE_STARTUP_NOTIFY");
@@ -70,6 +72,11 @@ int run_server_process(const EnvMap& env) {
   }
   if (!foreground) daemonize(notify_fd, cfg->error_log);
   ::signal(SIGPIPE, SIG_IGN);
+  // Each connection and each compile holds descriptors: use what the hard limit allows.
+  if (rlimit nofile{}; ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = std::min<rlim_t>(nofile.rlim_max, kWantedOpenFiles);
+    ::setrlimit(RLIMIT_NOFILE, &nofile);
+  }
   if (env.count("SCCACHE_ALLOW_CORE_DUMPS") != 0) {
     rlimit lim{RLIM_INFINITY, RLIM_INFINITY};
     ::setrlimit(RLIMIT_CORE, &lim);

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cerrno>
 #include <cstring>
 
@@ -21,15 +22,25 @@ std::vector<char*> c_strings(const std::vector<std::string>& in) {
   return out;
 }
 
-void drain(int out_fd, int err_fd, std::string& out, std::string& err) {
-  pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
+constexpr short kHangup = POLLRDHUP | POLLHUP | POLLERR;
+// After the kill, pipes still open are held by a process outside the group: stop waiting.
+constexpr int kAfterKillMs = 5000;
+
+// Reads the child's stdout and stderr until both close. If `cancel_fd` hangs up first, the
+// child's process group is killed; returns true then.
+bool drain(int out_fd, int err_fd, int cancel_fd, pid_t pid, std::string& out, std::string& err) {
+  pollfd fds[3] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}, {cancel_fd, POLLRDHUP, 0}};
   int open_count = 2;
+  bool cancelled = false;
   char buf[65536];
   while (open_count > 0) {
-    int r = ::poll(fds, 2, -1);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      break;
+    int r = ::poll(fds, 3, cancelled ? kAfterKillMs : -1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    if (fds[2].fd >= 0 && (fds[2].revents & kHangup) != 0) {
+      ::kill(-pid, SIGKILL);
+      cancelled = true;
+      fds[2].fd = -1;
     }
     for (int i = 0; i < 2; ++i) {
       if (fds[i].fd < 0 || fds[i].revents == 0) continue;
@@ -44,6 +55,10 @@ void drain(int out_fd, int err_fd, std::string& out, std::string& err) {
       (i == 0 ? out : err).append(buf, static_cast<size_t>(n));
     }
   }
+  for (int i = 0; i < 2; ++i) {
+    if (fds[i].fd >= 0) ::close(fds[i].fd);
+  }
+  return cancelled;
 }
 
 struct ChildArgs {
@@ -56,6 +71,7 @@ struct ChildArgs {
   int out_fd;
   int err_fd;
   int exec_err_fd;
+  bool own_group;
 };
 
 [[noreturn]] void child_exec(const ChildArgs& a) {
@@ -65,6 +81,7 @@ struct ChildArgs {
   ::dup2(a.out_fd, 1);
   ::dup2(a.err_fd, 2);
   if (a.set_umask) ::umask(a.mask);
+  if (a.own_group) ::setpgid(0, 0);
   int err = 0;
   if (a.cwd != nullptr && ::chdir(a.cwd) != 0) err = errno;
   if (err == 0) {
@@ -104,7 +121,7 @@ Expected<ProcessResult> SystemProcessRunner::run(const ProcessSpec& spec) {
   auto envp = c_strings(spec.env);
   ChildArgs child{spec.argv[0].c_str(), argv.data(), envp.data(),
                   spec.cwd.empty() ? nullptr : spec.cwd.c_str(), spec.umask.has_value(),
-                  spec.umask.value_or(022), out_pipe[1], err_pipe[1], exec_err_pipe[1]};
+                  spec.umask.value_or(022), out_pipe[1], err_pipe[1], exec_err_pipe[1], spec.cancel_fd >= 0};
   pid_t pid = spawn_child(child);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
@@ -115,7 +132,7 @@ Expected<ProcessResult> SystemProcessRunner::run(const ProcessSpec& spec) {
     return make_error(std::string("cannot start process: ") + std::strerror(e));
   }
   ProcessResult result;
-  drain(out_pipe[0], err_pipe[0], result.stdout_data, result.stderr_data);
+  result.cancelled = drain(out_pipe[0], err_pipe[0], spec.cancel_fd, pid, result.stdout_data, result.stderr_data);
   int child_errno = 0;
   ssize_t got = ::read(exec_err_pipe[0], &child_errno, sizeof child_errno);
   ::close(exec_err_pipe[0]);
@@ -131,6 +148,12 @@ Expected<ProcessResult> SystemProcessRunner::run(const ProcessSpec& spec) {
     result.exit_code = WEXITSTATUS(status);
   }
   return result;
+}
+
+bool peer_hung_up(int fd) {
+  if (fd < 0) return false;
+  pollfd p{fd, POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & kHangup) != 0;
 }
 
 Error exec_replace(const std::string& path, const std::vector<std::string>& argv) {

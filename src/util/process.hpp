@@ -16,6 +16,9 @@ struct ProcessSpec {
   std::vector<std::string> env;           // "NAME=value"; the child sees exactly these
   std::string cwd;                        // empty = inherit
   std::optional<mode_t> umask;            // the caller's umask for files the child creates
+  // When >= 0 (the client's connection): the child runs in its own process group, and if this
+  // socket hangs up before the child exits, the whole group is killed (result.cancelled).
+  int cancel_fd = -1;
 };
 
 struct ProcessResult {
@@ -23,7 +26,8 @@ struct ProcessResult {
   int signal = 0;         // non-zero when killed by a signal
   std::string stdout_data;
   std::string stderr_data;
-  [[nodiscard]] bool success() const { return signal == 0 && exit_code == 0; }
+  bool cancelled = false;  // killed because cancel_fd hung up; its outputs must not be used
+  [[nodiscard]] bool success() const { return !cancelled && signal == 0 && exit_code == 0; }
 };
 
 class ProcessRunner {
@@ -37,6 +41,9 @@ class SystemProcessRunner final : public ProcessRunner {
  public:
   Expected<ProcessResult> run(const ProcessSpec& spec) override;
 };
+
+// True when `fd` is a socket whose peer has hung up (or is in error); false for fd < 0.
+bool peer_hung_up(int fd);
 
 // Replaces the current process image (client-side fallback); returns only on failure.
 Error exec_replace(const std::string& path, const std::vector<std::string>& argv);

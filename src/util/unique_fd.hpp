@@ -26,6 +26,8 @@ class UniqueFd {
     if (fd_ >= 0) ::close(fd_);
     fd_ = fd;
   }
+  // Gives up ownership without closing.
+  [[nodiscard]] int release() { return std::exchange(fd_, -1); }
   // Closes and reports the close() error (delayed write errors surface there).
   int close_checked() { return ::close(std::exchange(fd_, -1)); }
 

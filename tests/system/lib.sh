@@ -143,7 +143,7 @@ stop_servers_quietly() {
   local port pid
   for port in "${SYSTEST_PORTS[@]}"; do
     if port_listening "$port"; then
-      SCCACHE_SERVER_PORT=$port "$TIMEOUT_BIN" 20 "$SCCACHE_BIN" --stop-server >/dev/null 2>&1 || true
+      SCCACHE_SERVER_UDS= SCCACHE_SERVER_PORT=$port "$TIMEOUT_BIN" 20 "$SCCACHE_BIN" --stop-server >/dev/null 2>&1 || true
       if ! wait_until 15 port_closed "$port"; then
         pid=$(listener_pid "$port")
         if [[ -n $pid ]] && is_our_binary "$pid"; then
