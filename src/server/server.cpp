@@ -25,6 +25,8 @@ constexpr auto kShutdownGrace = std::chrono::seconds(10);
 // A request must arrive whole within this: a client dripping bytes cannot hold a thread.
 constexpr int kRequestReadTimeoutMs = 30'000;
 constexpr auto kFdBackoff = std::chrono::milliseconds(100);
+constexpr const char* kAtFdLimit =
+    "the server is at its open-file limit (too many connections or compiles at once); try again later";
 }
 
 Expected<std::unique_ptr<Server>> Server::bind(const Config& config, std::unique_ptr<Storage> storage) {
@@ -136,25 +138,27 @@ void Server::run() {
   remove_tree(work_dir_);  // the process exits without running destructors
 }
 
+void Server::warn_fd_limit() {
+  std::lock_guard lock(mu_);
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_fd_warning_ < kFdWarningInterval) return;
+  last_fd_warning_ = now;
+  rlimit lim{};
+  ::getrlimit(RLIMIT_NOFILE, &lim);
+  spdlog::warn("at the open-file limit ({} descriptors): refusing new connections until compiles finish",
+               static_cast<unsigned long long>(lim.rlim_cur));
+}
+
 // At the open-file limit a pending connection cannot be accepted, so poll() would report it
 // forever: give back the reserved descriptor, accept, tell the client why, close, and back off.
 void Server::shed_connection() {
-  const auto now = std::chrono::steady_clock::now();
-  if (now - last_fd_warning_ >= kFdWarningInterval) {
-    rlimit lim{};
-    ::getrlimit(RLIMIT_NOFILE, &lim);
-    spdlog::warn("at the open-file limit ({} descriptors): refusing new connections until compiles finish",
-                 static_cast<unsigned long long>(lim.rlim_cur));
-    last_fd_warning_ = now;
-  }
+  warn_fd_limit();
   if (spare_fd_ >= 0) {
     ::close(spare_fd_);
     spare_fd_ = -1;
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd >= 0) {
-      (void)write_frame(fd, encode_response(ErrorResponse{
-                                "the server is at its open-file limit (too many connections or compiles at "
-                                "once); try again later"}));
+      (void)write_frame(fd, encode_response(ErrorResponse{kAtFdLimit}));
       ::close(fd);
     }
     spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -168,10 +172,19 @@ bool Server::admit(int fd) {
   auto uid = socket_peer_uid(fd);
   const uid_t own = ::geteuid();
   if (uid && *uid == own) return true;
-  std::string why = uid ? "this sccache server serves only uid " + std::to_string(own) +
-                              " (its own user); the connecting process runs as uid " + std::to_string(*uid)
-                        : "cannot tell which user is connecting (" + uid.error().message + "); refusing";
-  spdlog::warn("refusing a connection on {}: {}", endpoint_.describe(), why);
+  std::string why;
+  if (uid) {
+    why = "this sccache server serves only uid " + std::to_string(own) +
+          " (its own user); the connecting process runs as uid " + std::to_string(*uid);
+    spdlog::warn("refusing a connection on {}: {}", endpoint_.describe(), why);
+  } else if (uid.error().message.find(std::strerror(EMFILE)) != std::string::npos ||
+             uid.error().message.find(std::strerror(ENFILE)) != std::string::npos) {
+    why = kAtFdLimit;  // no descriptor left even to ask who is connecting
+    warn_fd_limit();
+  } else {
+    why = "cannot tell which user is connecting (" + uid.error().message + "); refusing";
+    spdlog::warn("refusing a connection on {}: {}", endpoint_.describe(), why);
+  }
   (void)write_frame(fd, encode_response(ErrorResponse{why}));
   return false;
 }

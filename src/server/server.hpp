@@ -36,6 +36,7 @@ class Server {
   void session(int fd);
   bool admit(int fd);
   void shed_connection();
+  void warn_fd_limit();
   ServerInfo info() const;
   void request_shutdown();
 
@@ -46,7 +47,7 @@ class Server {
   LocalEndpoint endpoint_;
   int spare_fd_ = -1;  // reserved for shedding connections at the open-file limit
   static constexpr auto kFdWarningInterval = std::chrono::seconds(10);
-  std::chrono::steady_clock::time_point last_fd_warning_{};
+  std::chrono::steady_clock::time_point last_fd_warning_{};  // guarded by mu_
   std::string work_dir_;
   SystemProcessRunner runner_;
   StatsCollector stats_;
