@@ -24,6 +24,11 @@ as_nobody() {
   setpriv --reuid=65534 --regid=65534 --clear-groups \
     env HOME="$pub/home" TMPDIR="$pub/tmp" SCCACHE_DIR="$pub/home/cache" SCCACHE_ERROR_LOG="$pub/nobody.log" "$@"
 }
+# as_nobody_bg CMD...: the same in the background; $! is then the command's own pid.
+as_nobody_bg() {
+  setpriv --reuid=65534 --regid=65534 --clear-groups \
+    env HOME="$pub/home" TMPDIR="$pub/tmp" SCCACHE_DIR="$pub/home/cache" SCCACHE_ERROR_LOG="$pub/nobody.log" "$@" &
+}
 uds_server_pid() { ss -Hxlp 2>/dev/null | grep -F "$1" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2 || true; }
 
 echo 'int f(int x) { return x * 7; }' >"$pub/a.c"
@@ -81,7 +86,7 @@ expect_eq "$(sort -u "$pub/ran-as")" 0 "uid the owner's request ran as"
 
 log "a port squatted by another user's fake server: our client sends it nothing"
 fport=$(free_port)
-as_nobody $WIRE fake "$fport" "$TEST_TMP/greeting.bin" "$pub/fake.log" >/dev/null 2>&1 &
+as_nobody_bg $WIRE fake "$fport" "$TEST_TMP/greeting.bin" "$pub/fake.log" >/dev/null 2>&1
 track_pid $!
 wait_until 20 port_listening "$fport" || fail "fake server did not come up"
 rm -f a.o
