@@ -24,6 +24,7 @@ namespace sccache::dist {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr size_t kMaxHeaderBytes = 64 * 1024;
 
 // One connection's socket (and TLS session) as httplib's Stream. Reads wait at most the io
 // timeout for progress, and never past the read deadline while one is set; writes wait at most
@@ -33,7 +34,15 @@ class ConnStream final : public httplib::Stream {
   ConnStream(int fd, SSL* ssl, std::chrono::seconds io) : fd_(fd), ssl_(ssl), io_(io) {}
 
   void set_read_deadline(std::optional<Clock::time_point> d) { deadline_ = d; }
+  // Request line + headers may be at most kMaxHeaderBytes (httplib bounds a line only once it
+  // has ended, and not the number of lines).
+  void begin_headers() {
+    in_headers_ = true;
+    header_bytes_ = 0;
+  }
+  void end_headers() { in_headers_ = false; }
   [[nodiscard]] bool timed_out() const { return timed_out_; }
+  [[nodiscard]] bool headers_unfinished() const { return in_headers_; }
 
   // Bytes of a next request already here, or arriving within `wait`.
   bool next_request_within(std::chrono::seconds wait) {
@@ -50,6 +59,12 @@ class ConnStream final : public httplib::Stream {
   bool is_writable() const override { return wait_for(POLLOUT, true) > 0; }
 
   ssize_t read(char* ptr, size_t size) override {
+    ssize_t n = read_some(ptr, size);
+    if (n > 0 && in_headers_ && (header_bytes_ += static_cast<size_t>(n)) > kMaxHeaderBytes) return -1;
+    return n;
+  }
+
+  ssize_t read_some(char* ptr, size_t size) {
     if (ssl_ != nullptr) return tls_read(ptr, size);
     if (off_ < len_) {
       size_t n = std::min(size, len_ - off_);
@@ -62,7 +77,7 @@ class ConnStream final : public httplib::Stream {
       if (n > 0) {
         off_ = 0;
         len_ = static_cast<size_t>(n);
-        return read(ptr, size);
+        return read_some(ptr, size);
       }
       if (n == 0) return 0;
       if (errno == EINTR) continue;
@@ -151,6 +166,8 @@ class ConnStream final : public httplib::Stream {
   std::chrono::seconds io_;
   std::optional<Clock::time_point> deadline_;
   bool timed_out_ = false;
+  bool in_headers_ = false;
+  size_t header_bytes_ = 0;
   char buf_[16384];
   size_t off_ = 0, len_ = 0;
 };
@@ -270,14 +287,16 @@ bool HttpFront::serve(socket_t sock, SSL* ssl) {
       deadline = Clock::now() + header_timeout;
     }
     stream.set_read_deadline(deadline);
+    stream.begin_headers();
     Connection conn{&stream, false, std::chrono::seconds(limits_.io_timeout_secs)};
     t_connection = &conn;
     bool closed = false;
     ok = process_request(stream, left == 1, closed, [&](httplib::Request&) {
+      stream.end_headers();
       if (!body_within_header_deadline_) stream.set_read_deadline(std::nullopt);
     });
     t_connection = nullptr;
-    if (!ok || closed || conn.close || stream.timed_out()) break;
+    if (!ok || closed || conn.close || stream.timed_out() || stream.headers_unfinished()) break;
   }
   return ok;
 }

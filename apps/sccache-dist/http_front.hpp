@@ -6,7 +6,7 @@
 //   - the TLS handshake (build server) and the request line + headers must arrive whole within
 //     `http_header_timeout_secs` of the worker taking the connection (of the previous reply on a
 //     kept-alive one); dripping bytes does not extend it. On the scheduler the (small) body must
-//     arrive within that deadline too;
+//     arrive within that deadline too; request line + headers are at most 64 KiB;
 //   - every other read and write must make progress within `http_io_timeout_secs`
 //     (httplib's read/write timeouts, which this front uses for its own sockets);
 //   - the listening socket is exclusive (SO_REUSEADDR, no SO_REUSEPORT): a second daemon on the

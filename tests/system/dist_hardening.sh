@@ -10,7 +10,8 @@
 #      that is not empty and has no marker: exit 2, its files kept
 #    8 unauthenticated 1 GiB POSTs: 401 from the headers, at once (three at a time, the server
 #      lives); authenticated bodies over max_toolchain_size / max_job_input_size: 413 naming the
-#      setting; no Content-Length: 411; refused jobs end (in_progress back to 0)
+#      setting; no Content-Length: 411; an endless header line is cut off (64 KiB of headers);
+#      refused jobs end (in_progress back to 0)
 #    9 run_job with wrongly typed JSON: 400 naming the field, the slot is given back (repeatedly)
 #   10 a job flooding stdout, and one writing a 100 MB output, over max_job_output_size (16 MiB):
 #      an error naming the setting; a small job still runs
@@ -141,6 +142,11 @@ attack sched.nolen raw --sched --path /api/v1/scheduler/alloc_job --token "$DIST
 expect_eq "$(jr sched.nolen .status)" 411 "alloc_job without Content-Length"
 attack sched.big raw --sched --path /api/v1/scheduler/alloc_job --token "$DIST_CLIENT_TOKEN" --length 1073741824
 expect_eq "$(jr sched.big .status)" 413 "a 1 GiB alloc_job"
+for target in "--sched" "--server $SRV"; do
+  # shellcheck disable=SC2086 # the target is two words
+  attack "long.${target%% *}" long-header $target
+  expect_le "$(jr "long.${target%% *}" .sent)" 16777216 "bytes of an endless header line taken ($target)"
+done
 expect_no_jobs "after the refused bodies"
 server_alive
 

@@ -17,6 +17,9 @@ scheduler (as dist_driver.py does); SID is a build server's ip:port.
         with a bad token, expecting 401; the scheduler: GET status) with a 5 s timeout.
         -> {"probe_status", "probe_seconds", "closed_after": [seconds until the server closed
             each dripping connection, null when it stayed open]}
+  long-header (--server SID | --sched) [--bytes N]
+        a request whose header line never ends: up to N bytes (default 32 MiB) sent as fast as
+        the server takes them. -> {"sent": bytes the server took before it stopped reading}
   bad-run --server SID --job N --auth T --meta JSON
         run_job whose header is the given JSON (e.g. wrongly typed fields), no inputs.
         -> {"status", "body"}
@@ -156,6 +159,21 @@ def cmd_drip(cl, a):
     return {"probe_status": status, "probe_seconds": probe, "closed_after": closed}
 
 
+def cmd_long_header(cl, a):
+    sock = connect(cl, a.server, 10)
+    sock.sendall(b"GET /api/v1/scheduler/status HTTP/1.1\r\nHost: x\r\nX-Long: ")
+    chunk = b"a" * 65536
+    sent = 0
+    try:
+        sock.settimeout(5)
+        while sent < a.bytes:
+            sent += sock.send(chunk)
+    except (OSError, ssl.SSLError):
+        pass  # reset or stalled: the server stopped reading
+    sock.close()
+    return {"sent": sent}
+
+
 def cmd_bad_run(cl, a):
     tb = io.BytesIO()
     with tarfile.open(fileobj=tb, mode="w:gz"):
@@ -192,6 +210,10 @@ def main():
     s.add_argument("--count", type=int, default=10)
     s.add_argument("--hold", type=float, default=12)
     s.add_argument("--probe-after", type=float, default=1)
+    s = sub.add_parser("long-header")
+    s.add_argument("--server")
+    s.add_argument("--sched", action="store_true")
+    s.add_argument("--bytes", type=int, default=32 << 20)
     s = sub.add_parser("bad-run")
     s.add_argument("--server", required=True)
     s.add_argument("--job", type=int, required=True)
@@ -202,7 +224,7 @@ def main():
     s.add_argument("--claims", required=True)
     a = p.parse_args()
     cl = dist_driver.Client(a.scheduler, None)
-    handler = {"raw": cmd_raw, "drip": cmd_drip, "bad-run": cmd_bad_run, "hs256": cmd_hs256}[a.cmd]
+    handler = {"raw": cmd_raw, "drip": cmd_drip, "long-header": cmd_long_header, "bad-run": cmd_bad_run, "hs256": cmd_hs256}[a.cmd]
     try:
         result = handler(cl, a)
     except (OSError, RuntimeError, ValueError, KeyError) as e:
