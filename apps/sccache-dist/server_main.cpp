@@ -135,50 +135,58 @@ class BuildServer {
       }
       reply(res, json{{"state", need ? "pending" : "ready"}, {"need_toolchain", need}});
     });
-    http.Post(R"(/api/v1/distserver/submit_toolchain/(\d+))", [this](const httplib::Request& req,
-                                                                   httplib::Response& res, const Reader& reader) {
-      uint64_t job_id = 0;
-      if (!job_ok(req, res, reader, job_id)) return;
-      auto archive_id = job_archive(job_id);
-      if (!archive_id) {
-        HttpFront::discard_body(req, reader);
-        return reply(res, json("JobNotFound"));
-      }
-      std::string archive;
-      if (!HttpFront::read_body(req, res, reader, config_.max_toolchain_size, "max_toolchain_size", archive)) {
-        spdlog::warn("job {}: toolchain refused: {}", job_id, res.body);
-        return finish(job_id);  // the client compiles locally: free the slot
-      }
-      advance(job_id, JobState::ready);
-      if (auto st = toolchains_.put(*archive_id, archive); !st) {
-        spdlog::warn("job {}: toolchain refused: {}", job_id, st.error().message);
-        finish(job_id);
-        return reply(res, json{{"CannotCache", st.error().message}});
-      }
-      reply(res, json("Success"));
-    });
-    http.Post(R"(/api/v1/distserver/run_job/(\d+))", [this](const httplib::Request& req, httplib::Response& res,
-                                                          const Reader& reader) {
-      uint64_t job_id = 0;
-      if (!job_ok(req, res, reader, job_id)) return;
-      auto archive_id = job_archive(job_id);
-      if (!archive_id) {
-        HttpFront::discard_body(req, reader);
-        return reply(res, json("JobNotFound"));
-      }
-      // From here every way out, a refusal, a failure or an exception, ends the job.
-      struct Finish {
-        BuildServer* server;
-        uint64_t id;
-        ~Finish() { server->finish(id); }
-      } finish_guard{this, job_id};
-      std::string body;
-      if (!HttpFront::read_body(req, res, reader, config_.max_job_input_size, "max_job_input_size", body)) return;
-      run_job(job_id, *archive_id, std::move(body), res);
-    });
+    http.Post(R"(/api/v1/distserver/submit_toolchain/(\d+))",
+              [this](const httplib::Request& req, httplib::Response& res, const Reader& reader) {
+                submit_toolchain(req, res, reader);
+              });
+    http.Post(R"(/api/v1/distserver/run_job/(\d+))",
+              [this](const httplib::Request& req, httplib::Response& res, const Reader& reader) {
+                run_job_route(req, res, reader);
+              });
   }
 
  private:
+  void submit_toolchain(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+    uint64_t job_id = 0;
+    if (!job_ok(req, res, reader, job_id)) return;
+    auto archive_id = job_archive(job_id);
+    if (!archive_id) {
+      HttpFront::discard_body(req, reader);
+      return reply(res, json("JobNotFound"));
+    }
+    std::string archive;
+    if (!HttpFront::read_body(req, res, reader, config_.max_toolchain_size, "max_toolchain_size", archive)) {
+      spdlog::warn("job {}: toolchain refused: {}", job_id, res.body);
+      return finish(job_id);  // the client compiles locally: free the slot
+    }
+    advance(job_id, JobState::ready);
+    if (auto st = toolchains_.put(*archive_id, archive); !st) {
+      spdlog::warn("job {}: toolchain refused: {}", job_id, st.error().message);
+      finish(job_id);
+      return reply(res, json{{"CannotCache", st.error().message}});
+    }
+    reply(res, json("Success"));
+  }
+
+  void run_job_route(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+    uint64_t job_id = 0;
+    if (!job_ok(req, res, reader, job_id)) return;
+    auto archive_id = job_archive(job_id);
+    if (!archive_id) {
+      HttpFront::discard_body(req, reader);
+      return reply(res, json("JobNotFound"));
+    }
+    // From here every way out, a refusal, a failure or an exception, ends the job.
+    struct Finish {
+      BuildServer* server;
+      uint64_t id;
+      ~Finish() { server->finish(id); }
+    } finish_guard{this, job_id};
+    std::string body;
+    if (!HttpFront::read_body(req, res, reader, config_.max_job_input_size, "max_job_input_size", body)) return;
+    run_job(job_id, *archive_id, std::move(body), res);
+  }
+
   // Job tokens are HS256 JWTs {"job_id": N} signed with this server's key: valid only for that
   // job on this server.
   // Checked from the headers alone; a refused request's body is discarded unread.
