@@ -310,6 +310,9 @@ class Scheduler {
     if (!slot || slot->cert_digest != cert.first) {
       SCCACHE_TRY(client, https_client_for(server_id, cert.second));
       client->set_keep_alive(true);
+      // assign_job is small and quick: a build server that stalls it holds one of our workers.
+      client->set_read_timeout(std::chrono::seconds(config_.http.io_timeout_secs));
+      client->set_write_timeout(std::chrono::seconds(config_.http.io_timeout_secs));
       auto link = std::make_shared<Link>();
       link->cert_digest = cert.first;
       link->client = std::move(client);

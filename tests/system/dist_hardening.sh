@@ -103,6 +103,7 @@ drv hb.early heartbeat --bearer "$(out_of jwt.early)"
 expect_eq "$(jr hb.early .status)" 401 "heartbeat with a JWT valid only in an hour"
 expect_eq "$(dist_status num_servers)" 1 "servers after the forged heartbeats"
 sed 's/^token = ".*"$/token = ""/' "$TEST_TMP/dist/scheduler.conf" >"$TEST_TMP/empty-token.conf"
+# shellcheck disable=SC2016 # backquotes are part of the message
 expect_exit2 empty.token "client_auth.token = \"\"" '`client_auth.token` must not be empty' \
   env SCCACHE_NO_DAEMON=1 "$DIST_BIN" scheduler --config "$TEST_TMP/empty-token.conf"
 mkdir -p "$TEST_TMP/precious/src"
