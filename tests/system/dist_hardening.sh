@@ -151,9 +151,24 @@ done
 expect_no_jobs "after the refused bodies"
 server_alive
 
+# A real toolchain from here on, so that a job gets as far as it can (the old failure of item 9
+# came after the job had started).
+bash "$SYSTEST_DIR/data/pkg-toolchain.sh" "$TEST_TMP/tc" /bin/sh /usr/bin/head >/dev/null
+drv pack pack "$TEST_TMP/tc" "$TEST_TMP/tc.tgz"
+ARCHIVE_ID=$(jr pack .archive_id)
+run_sh() { # run_sh TAG OUTPUT SCRIPT: one job on server a
+  alloc "$1.alloc"
+  if [[ $(jr "$1.alloc" .body.Success.need_toolchain) == true ]]; then
+    drv "$1.submit" submit --server "$SRV" --job "$JOB_ID" --auth "$JOB_AUTH" "$TEST_TMP/tc.tgz"
+  fi
+  drv "$1" run --server "$SRV" --job "$JOB_ID" --auth "$JOB_AUTH" --exe /bin/sh --cwd /work \
+    --output "$2" --out-dir "$TEST_TMP/out.$1" -- -c "$3"
+}
+run_sh tc.first small.out 'echo warm'
 log "item 9: wrongly typed run_job requests are refused and give the slot back"
 for i in 1 2 3 4 5 6; do
   alloc "job.bad.$i"
+  expect_eq "$(jr "job.bad.$i" .body.Success.need_toolchain)" false "need_toolchain of job $i"
   attack "bad.$i" bad-run --server "$SRV" --job "$JOB_ID" --auth "$JOB_AUTH" \
     --meta '{"command": {"executable": "/bin/sh", "arguments": 5, "cwd": "/"}, "outputs": []}'
   expect_eq "$(jr "bad.$i" .status)" 400 "ill-typed run_job $i ($(head -c 300 "$RUNS/bad.$i.out"))"
@@ -166,17 +181,6 @@ expect_eq "$(jr bad.env .status)" 400 "run_job with a number as an env value"
 expect_no_jobs "after the ill-typed run_jobs"
 
 log "item 10: job output caps (max_job_output_size = 16 MiB)"
-bash "$SYSTEST_DIR/data/pkg-toolchain.sh" "$TEST_TMP/tc" /bin/sh /usr/bin/head >/dev/null
-drv pack pack "$TEST_TMP/tc" "$TEST_TMP/tc.tgz"
-ARCHIVE_ID=$(jr pack .archive_id)
-run_sh() { # run_sh TAG OUTPUT SCRIPT: one job on server a
-  alloc "$1.alloc"
-  if [[ $(jr "$1.alloc" .body.Success.need_toolchain) == true ]]; then
-    drv "$1.submit" submit --server "$SRV" --job "$JOB_ID" --auth "$JOB_AUTH" "$TEST_TMP/tc.tgz"
-  fi
-  drv "$1" run --server "$SRV" --job "$JOB_ID" --auth "$JOB_AUTH" --exe /bin/sh --cwd /work \
-    --output "$2" --out-dir "$TEST_TMP/out.$1" -- -c "$3"
-}
 run_sh flood.stdout none.out 'head -c 200000000 /dev/zero'
 expect_eq "$(jr flood.stdout .http_status)" 500 "a job printing 200 MB ($(head -c 300 "$RUNS/flood.stdout.out"))"
 grep -q max_job_output_size "$RUNS/flood.stdout.out" || fail "no max_job_output_size in: $(head -c 300 "$RUNS/flood.stdout.out")"
