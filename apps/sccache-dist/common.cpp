@@ -1,4 +1,7 @@
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -6,7 +9,9 @@
 #include <openssl/x509v3.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <iostream>
 
 #include "dist/dist_config.hpp"
@@ -21,6 +26,51 @@ std::optional<uint64_t> parse_job_id(const std::string& text) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return v;
+}
+
+Expected<std::chrono::seconds> env_seconds(const EnvMap& env, const std::string& name, std::chrono::seconds fallback,
+                                           int64_t max) {
+  auto it = env.find(name);
+  if (it == env.end()) return fallback;
+  const std::string& text = it->second;
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  bool digits = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits || ec != std::errc() || end != text.data() + text.size() || v < 1 || v > max) {
+    return make_error(name + "=`" + text + "` is not a whole number of seconds from 1 to " + std::to_string(max));
+  }
+  return std::chrono::seconds(v);
+}
+
+void exclusive_listen_options(int sock) {
+  int yes = 1;
+  ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+}
+
+Status check_port_free(const std::string& ip, uint16_t port, const std::string& setting) {
+  sockaddr_storage ss{};
+  socklen_t len = 0;
+  if (auto* v4 = reinterpret_cast<sockaddr_in*>(&ss); ::inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {  // NOLINT
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    len = sizeof(sockaddr_in);
+  } else if (auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss); ::inet_pton(AF_INET6, ip.c_str(), &v6->sin6_addr) == 1) {  // NOLINT
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    len = sizeof(sockaddr_in6);
+  } else {
+    return make_error(setting + ": `" + ip + "` is not a numeric IP address");
+  }
+  int fd = ::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return make_error(std::string("socket: ") + std::strerror(errno));
+  exclusive_listen_options(fd);
+  int rc = ::bind(fd, reinterpret_cast<sockaddr*>(&ss), len);  // NOLINT
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) {
+    return make_error("cannot listen on " + ip + ":" + std::to_string(port) + " (" + setting + "): " + std::strerror(err));
+  }
+  return Ok{};
 }
 
 int dist_fail(const std::string& message) {

@@ -2,6 +2,7 @@
 // Shared pieces of the sccache-dist roles: errors, daemonizing, TLS certificates and clients.
 #include <httplib.h>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +27,20 @@ Expected<SelfSignedCert> make_self_signed_cert(const std::string& ip);
 // An HTTPS client for a build server that trusts exactly `cert_pem` (the server's self-signed
 // certificate, published through the scheduler).
 Expected<std::unique_ptr<httplib::SSLClient>> https_client_for(const std::string& server_id, const std::string& cert_pem);
+
+// Whole seconds from the environment variable `name`: digits only, 1 to `max`; `fallback` when
+// unset. The error names the variable and the range.
+Expected<std::chrono::seconds> env_seconds(const EnvMap& env, const std::string& name, std::chrono::seconds fallback,
+                                           int64_t max);
+
+// Socket options for the daemons' listening sockets: SO_REUSEADDR only. httplib's default adds
+// SO_REUSEPORT, which lets a second daemon bind the same port and take half the requests.
+void exclusive_listen_options(int sock);
+
+// Binds (SO_REUSEADDR, no listen) and closes a socket on ip:port: an error naming `setting` when
+// the port is taken, so that a daemon can refuse to start before it touches anything else (the
+// real listening socket comes once it is ready to serve, as readiness checks expect).
+Status check_port_free(const std::string& ip, uint16_t port, const std::string& setting);
 
 // A job id from a URL path (digits only, by the route): nullopt when it does not fit u64.
 std::optional<uint64_t> parse_job_id(const std::string& text);

@@ -2,7 +2,9 @@
 // clients and build servers (SPEC 7.5), assigns jobs to servers synchronously, relays states.
 #include <arpa/inet.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <httplib.h>
 #include <memory>
 #include <mutex>
@@ -12,6 +14,7 @@
 #include "dist/dist_config.hpp"
 #include "dist/scheduler_core.hpp"
 #include "dist_main.hpp"
+#include "http_front.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
 
@@ -51,6 +54,32 @@ void reply(httplib::Response& res, const json& body, int status = 200) {
 std::string ip_of(const std::string& server_id) {
   auto addr = parse_socket_addr(server_id);
   return addr ? addr->first : "";
+}
+
+// Control messages only: a POST body must declare its length, at most 1 MiB, uncompressed. It is
+// checked before a byte of the body is read (httplib would otherwise read a body without a
+// Content-Length until EOF).
+constexpr size_t kMaxControlBody = 1 << 20;
+
+httplib::Server::HandlerResponse control_body_check(const httplib::Request& req, httplib::Response& res) {
+  if (req.method != "POST" && req.method != "PUT" && req.method != "PATCH" && req.method != "DELETE") {
+    return httplib::Server::HandlerResponse::Unhandled;
+  }
+  auto refuse = [&](int status, const std::string& message) {
+    HttpFront::close_after_reply();  // the body stays unread
+    reply(res, json{{"description", message}}, status);
+    return httplib::Server::HandlerResponse::Handled;
+  };
+  std::string len = req.get_header_value("Content-Length");
+  if (req.has_header("Transfer-Encoding") || req.get_header_value_count("Content-Length") != 1 || len.empty() ||
+      len.find_first_not_of("0123456789") != std::string::npos) {
+    return refuse(411, "the request needs one Content-Length (chunked bodies are not accepted)");
+  }
+  if (len.size() > 7 || std::stoul(len) > kMaxControlBody) {
+    return refuse(413, "the body (" + len + " bytes) is larger than the scheduler's limit (1048576 bytes)");
+  }
+  if (req.has_header("Content-Encoding")) return refuse(415, "compressed request bodies are not accepted");
+  return httplib::Server::HandlerResponse::Unhandled;
 }
 
 class Scheduler {
@@ -281,6 +310,9 @@ class Scheduler {
     if (!slot || slot->cert_digest != cert.first) {
       SCCACHE_TRY(client, https_client_for(server_id, cert.second));
       client->set_keep_alive(true);
+      // assign_job is small and quick: a build server that stalls it holds one of our workers.
+      client->set_read_timeout(std::chrono::seconds(config_.http.io_timeout_secs));
+      client->set_write_timeout(std::chrono::seconds(config_.http.io_timeout_secs));
       auto link = std::make_shared<Link>();
       link->cert_digest = cert.first;
       link->client = std::move(client);
@@ -304,18 +336,19 @@ int run_scheduler(const std::string& config_path, const EnvMap& env) {
   auto config = load_scheduler_config(config_path);
   if (!config) return dist_fail(config.error().message);
   SchedulerOptions options;
-  if (auto it = env.find("SCCACHE_DIST_SERVER_TIMEOUT_SECS"); it != env.end()) {
-    options.heartbeat_timeout = std::chrono::seconds(std::stoll(it->second));
-  }
+  auto timeout = env_seconds(env, "SCCACHE_DIST_SERVER_TIMEOUT_SECS", options.heartbeat_timeout, 86400);
+  if (!timeout) return dist_fail(timeout.error().message);
+  options.heartbeat_timeout = *timeout;
   auto addr = parse_socket_addr(config->public_addr);
   Scheduler scheduler(*config, options);
   if (auto st = scheduler.init(); !st) return dist_fail(st.error().message);
-  httplib::Server http;
-  http.set_tcp_nodelay(true);
-  http.set_payload_max_length(1 << 20);  // control messages only
+  HttpFront http(config->http, /*body_within_header_deadline=*/true);
+  http.set_payload_max_length(kMaxControlBody);
+  http.set_pre_routing_handler(control_body_check);
   scheduler.routes(http);
   if (!http.bind_to_port(addr->first, addr->second)) {
-    return dist_fail("cannot listen on " + config->public_addr);
+    return dist_fail("cannot listen on " + config->public_addr + " (public_addr): " + std::strerror(errno) +
+                     " (is another scheduler running there?)");
   }
   if (!daemonize_unless_foreground(env)) return dist_fail("cannot daemonize");
   spdlog::info("scheduler listening on {}", config->public_addr);

@@ -2,9 +2,9 @@
 // clients through the scheduler's heartbeat), job tokens checked per job, toolchains kept in an
 // LRU cache on disk, and every compile run by the configured builder: the overlay + bubblewrap
 // sandbox, or docker containers.
-#include <openssl/pem.h>
-
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <condition_variable>
 #include <httplib.h>
 #include <map>
@@ -17,9 +17,11 @@
 #include "dist/dist_config.hpp"
 #include "dist/docker_builder.hpp"
 #include "dist/sandbox.hpp"
+#include "dist/run_job.hpp"
 #include "dist/scheduler_core.hpp"
 #include "dist/toolchain_cache.hpp"
 #include "dist_main.hpp"
+#include "http_front.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
 
@@ -39,6 +41,8 @@ void unauthorized(httplib::Response& res, const std::string& code, const std::st
   res.set_header("WWW-Authenticate", "Bearer error=\"" + code + "\"");
   res.set_content(json{{"description", message}, {"error", code}}.dump(), "application/json");
 }
+
+constexpr uint64_t kMaxAssignBody = 1 << 20;  // {"archive_id": ...}
 
 std::pair<std::string, std::string> split_url(const std::string& url) {
   auto scheme_end = url.find("://");
@@ -107,11 +111,19 @@ class BuildServer {
     if (!r || r->status != 200) spdlog::warn("job {}: reporting state {} failed", job_id, job_state_name(state));
   }
 
+  // Every route authenticates from the headers before a byte of the body is read, then reads a
+  // body of bounded size (http_front.hpp). A refused request with a known job ends that job.
   void routes(httplib::Server& http) {
-    http.Post(R"(/api/v1/distserver/assign_job/(\d+))", [this](const httplib::Request& req, httplib::Response& res) {
+    using Reader = httplib::ContentReader;
+    http.Post(R"(/api/v1/distserver/assign_job/(\d+))", [this](const httplib::Request& req, httplib::Response& res,
+                                                             const Reader& reader) {
       uint64_t job_id = 0;
-      if (!job_ok(req, res, job_id)) return;
-      auto body = json::parse(req.body, nullptr, false);
+      std::string raw;
+      if (!job_ok(req, res, reader, job_id) ||
+          !HttpFront::read_body(req, res, reader, kMaxAssignBody, "assign_job limit", raw)) {
+        return;
+      }
+      auto body = json::parse(raw, nullptr, false);
       if (!body.is_object() || !body["archive_id"].is_string()) {
         return reply(res, json{{"description", "body must be {\"archive_id\": ...}"}}, 400);
       }
@@ -123,49 +135,81 @@ class BuildServer {
       }
       reply(res, json{{"state", need ? "pending" : "ready"}, {"need_toolchain", need}});
     });
-    http.Post(R"(/api/v1/distserver/submit_toolchain/(\d+))", [this](const httplib::Request& req, httplib::Response& res) {
-      uint64_t job_id = 0;
-      if (!job_ok(req, res, job_id)) return;
-      auto archive_id = job_archive(job_id);
-      if (!archive_id) return reply(res, json("JobNotFound"));
-      advance(job_id, JobState::ready);
-      if (auto st = toolchains_.put(*archive_id, req.body); !st) {
-        spdlog::warn("job {}: toolchain refused: {}", job_id, st.error().message);
-        finish(job_id);  // the client compiles locally: free the slot
-        return reply(res, json{{"CannotCache", st.error().message}});
-      }
-      reply(res, json("Success"));
-    });
-    http.Post(R"(/api/v1/distserver/run_job/(\d+))", [this](const httplib::Request& req, httplib::Response& res) {
-      uint64_t job_id = 0;
-      if (!job_ok(req, res, job_id)) return;
-      auto archive_id = job_archive(job_id);
-      if (!archive_id) return reply(res, json("JobNotFound"));
-      run_job(job_id, *archive_id, req, res);
-    });
+    http.Post(R"(/api/v1/distserver/submit_toolchain/(\d+))",
+              [this](const httplib::Request& req, httplib::Response& res, const Reader& reader) {
+                submit_toolchain(req, res, reader);
+              });
+    http.Post(R"(/api/v1/distserver/run_job/(\d+))",
+              [this](const httplib::Request& req, httplib::Response& res, const Reader& reader) {
+                run_job_route(req, res, reader);
+              });
   }
 
  private:
+  void submit_toolchain(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+    uint64_t job_id = 0;
+    if (!job_ok(req, res, reader, job_id)) return;
+    auto archive_id = job_archive(job_id);
+    if (!archive_id) {
+      HttpFront::discard_body(req, reader);
+      return reply(res, json("JobNotFound"));
+    }
+    std::string archive;
+    if (!HttpFront::read_body(req, res, reader, config_.max_toolchain_size, "max_toolchain_size", archive)) {
+      spdlog::warn("job {}: toolchain refused: {}", job_id, res.body);
+      return finish(job_id);  // the client compiles locally: free the slot
+    }
+    advance(job_id, JobState::ready);
+    if (auto st = toolchains_.put(*archive_id, archive); !st) {
+      spdlog::warn("job {}: toolchain refused: {}", job_id, st.error().message);
+      finish(job_id);
+      return reply(res, json{{"CannotCache", st.error().message}});
+    }
+    reply(res, json("Success"));
+  }
+
+  void run_job_route(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+    uint64_t job_id = 0;
+    if (!job_ok(req, res, reader, job_id)) return;
+    auto archive_id = job_archive(job_id);
+    if (!archive_id) {
+      HttpFront::discard_body(req, reader);
+      return reply(res, json("JobNotFound"));
+    }
+    // From here every way out, a refusal, a failure or an exception, ends the job.
+    struct Finish {
+      BuildServer* server;
+      uint64_t id;
+      ~Finish() { server->finish(id); }
+    } finish_guard{this, job_id};
+    std::string body;
+    if (!HttpFront::read_body(req, res, reader, config_.max_job_input_size, "max_job_input_size", body)) return;
+    run_job(job_id, *archive_id, std::move(body), res);
+  }
+
   // Job tokens are HS256 JWTs {"job_id": N} signed with this server's key: valid only for that
   // job on this server.
-  bool job_ok(const httplib::Request& req, httplib::Response& res, uint64_t& job_id) {
+  // Checked from the headers alone; a refused request's body is discarded unread.
+  bool job_ok(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader,
+              uint64_t& job_id) {
     std::string h = req.get_header_value("Authorization");
+    std::string code = "invalid_jwt";
+    std::string why;
     if (h.rfind("Bearer ", 0) != 0) {
-      unauthorized(res, "no_bearer_auth", "no bearer token");
-      return false;
+      code = "no_bearer_auth";
+      why = "no bearer token";
+    } else if (auto claims = jwt_hs256_verify(h.substr(7), jwt_key_); !claims) {
+      why = claims.error().message;
+    } else if (auto path_id = parse_job_id(req.matches[1].str());
+               !path_id || !(*claims)["job_id"].is_number_unsigned() || (*claims)["job_id"].get<uint64_t>() != *path_id) {
+      why = "the token is for another job";
+    } else {
+      job_id = *path_id;
+      return true;
     }
-    auto claims = jwt_hs256_verify(h.substr(7), jwt_key_);
-    if (!claims) {
-      unauthorized(res, "invalid_jwt", claims.error().message);
-      return false;
-    }
-    auto path_id = parse_job_id(req.matches[1].str());
-    if (!path_id || !(*claims)["job_id"].is_number_unsigned() || (*claims)["job_id"].get<uint64_t>() != *path_id) {
-      unauthorized(res, "invalid_jwt", "the token is for another job");
-      return false;
-    }
-    job_id = *path_id;
-    return true;
+    HttpFront::discard_body(req, reader);
+    unauthorized(res, code, why);
+    return false;
   }
 
   // Reports the states between the job's current one and `target` (the scheduler accepts only
@@ -200,52 +244,28 @@ class BuildServer {
   }
 
   // Body: u32 big-endian length, that many bytes of JSON {command: {executable, arguments,
-  // env_vars, cwd}, outputs}, then a (gzip'd) tar of the inputs at their absolute paths.
-  void run_job(uint64_t job_id, const std::string& archive_id, const httplib::Request& req, httplib::Response& res) {
-    const std::string& body = req.body;
-    if (body.size() < 4) return reply(res, json{{"description", "run_job body too short"}}, 400);
-    uint32_t len = (static_cast<uint32_t>(static_cast<unsigned char>(body[0])) << 24) |
-                   (static_cast<uint32_t>(static_cast<unsigned char>(body[1])) << 16) |
-                   (static_cast<uint32_t>(static_cast<unsigned char>(body[2])) << 8) |
-                   static_cast<uint32_t>(static_cast<unsigned char>(body[3]));
-    if (len > body.size() - 4) return reply(res, json{{"description", "run_job header length out of range"}}, 400);
-    auto meta = json::parse(body.substr(4, len), nullptr, false);
-    if (!meta.is_object() || !meta["command"].is_object()) {
-      return reply(res, json{{"description", "run_job header is not a command"}}, 400);
-    }
-    auto inputs = read_archive_files(std::string_view(body).substr(4 + len));
-    if (!inputs) return reply(res, json{{"description", "inputs refused: " + inputs.error().message}}, 400);
+  // env_vars, cwd}, outputs}, then a (gzip'd) tar of the inputs at their absolute paths. The
+  // whole request is checked (parse_run_job) before the job's state changes; the caller ends the
+  // job whatever happens here.
+  void run_job(uint64_t job_id, const std::string& archive_id, std::string body, httplib::Response& res) {
+    auto job = parse_run_job(body, config_.max_job_input_size);
+    body.clear();
+    body.shrink_to_fit();
+    if (!job) return reply(res, json{{"description", job.error().message}}, 400);
     auto lease = toolchains_.acquire(archive_id);
-    if (!lease) {
-      finish(job_id);
-      return reply(res, json{{"description", "toolchain unavailable: " + lease.error().message}}, 500);
-    }
+    if (!lease) return reply(res, json{{"description", "toolchain unavailable: " + lease.error().message}}, 500);
     advance(job_id, JobState::started);
-    SandboxJob job;
-    job.toolchain_dir = lease->dir();
-    job.toolchain_id = archive_id;
-    job.toolchain_archive = toolchains_.archive_path(archive_id);  // kept there by the lease
-    const auto& cmd = meta["command"];
-    job.executable = cmd.value("executable", "");
-    job.args = cmd.value("arguments", std::vector<std::string>{});
-    for (const auto& kv : cmd.value("env_vars", json::array())) {
-      if (kv.is_array() && kv.size() == 2) job.env.emplace_back(kv[0].get<std::string>(), kv[1].get<std::string>());
-    }
-    job.cwd = cmd.value("cwd", "/");
-    job.outputs = meta.value("outputs", std::vector<std::string>{});
-    for (auto& f : *inputs) job.inputs.push_back({"/" + f.path, std::move(f.data), f.mode});
-    auto result = builder_->run(job);
-    finish(job_id);
+    job->toolchain_dir = lease->dir();
+    job->toolchain_id = archive_id;
+    job->toolchain_archive = toolchains_.archive_path(archive_id);  // kept there by the lease
+    job->max_output_size = config_.max_job_output_size;
+    auto result = builder_->run(*job);
+    job->inputs.clear();  // written into the sandbox: free them before the reply is built
+    job->inputs.shrink_to_fit();
     if (!result) return reply(res, json{{"description", "build failed to run: " + result.error().message}}, 500);
-    json outputs = json::array();
-    for (const auto& [path, data] : result->outputs) outputs.push_back(json::array({path, base64url_encode(data)}));
-    reply(res, json{{"Complete",
-                     {{"output",
-                       {{"code", result->exit_code},
-                        {"signal", result->signal},
-                        {"stdout", base64url_encode(result->stdout_data)},
-                        {"stderr", base64url_encode(result->stderr_data)}}},
-                      {"outputs", outputs}}}});
+    res.status = 200;
+    res.body = complete_reply(*result);
+    res.set_header("Content-Type", "application/json");
   }
 
   ServerConfig config_;
@@ -280,6 +300,17 @@ int run_build_server(const std::string& config_path, const EnvMap& env) {
                        " (see `sccache-dist auth generate-jwt-hs256-server-token --server " + config->public_addr + "`)");
     }
   }
+  auto interval = env_seconds(env, "SCCACHE_DIST_HEARTBEAT_SECS", std::chrono::seconds(30), 3600);
+  if (!interval) return dist_fail(interval.error().message);
+  auto cert = make_self_signed_cert(addr->first);
+  if (!cert) return dist_fail(cert.error().message);
+  HttpFront https(config->http, /*body_within_header_deadline=*/false);
+  if (auto st = https.use_tls(cert->cert_pem, cert->key_pem); !st) return dist_fail(st.error().message);
+  https.set_payload_max_length(static_cast<size_t>(std::max(config->max_toolchain_size, config->max_job_input_size)));
+  // The port first: a second server on the same config must fail before it touches build_dir.
+  if (auto st = check_port_free(addr->first, addr->second, "public_addr"); !st) {
+    return dist_fail(st.error().message + " (is another build server running there?)");
+  }
   std::unique_ptr<Builder> builder;
   if (config->builder.type == "docker") {
     auto docker = DockerBuilder::create();
@@ -290,28 +321,14 @@ int run_build_server(const std::string& config_path, const EnvMap& env) {
     if (!overlay) return dist_fail(overlay.error().message);
     builder = std::move(*overlay);
   }
-  auto cert = make_self_signed_cert(addr->first);
-  if (!cert) return dist_fail(cert.error().message);
   if (auto st = make_dirs(config->cache_dir); !st) return dist_fail(st.error().message);
   BuildServer server(*config, std::move(builder), *cert);
-  // httplib wants the certificate as objects: read them back from the PEM.
-  BIO* cb = BIO_new_mem_buf(cert->cert_pem.data(), static_cast<int>(cert->cert_pem.size()));
-  BIO* kb = BIO_new_mem_buf(cert->key_pem.data(), static_cast<int>(cert->key_pem.size()));
-  X509* x509 = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
-  EVP_PKEY* pkey = PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr);
-  BIO_free(cb);
-  BIO_free(kb);
-  httplib::SSLServer https(x509, pkey);
-  https.set_tcp_nodelay(true);
-  X509_free(x509);
-  EVP_PKEY_free(pkey);
-  if (!https.is_valid()) return dist_fail("cannot set up TLS");
-  https.set_payload_max_length(size_t{2} << 30);  // toolchains; inputs are far smaller
   server.routes(https);
-  if (!https.bind_to_port(addr->first, addr->second)) return dist_fail("cannot listen on " + config->public_addr);
-  std::chrono::seconds interval{30};
-  if (auto it = env.find("SCCACHE_DIST_HEARTBEAT_SECS"); it != env.end()) interval = std::chrono::seconds(std::stoll(it->second));
-  std::thread([&server, interval] { server.heartbeat_loop(interval); }).detach();
+  if (!https.bind_to_port(addr->first, addr->second)) {
+    return dist_fail("cannot listen on " + config->public_addr + " (public_addr): " + std::strerror(errno) +
+                     " (is another build server running there?)");
+  }
+  std::thread([&server, period = *interval] { server.heartbeat_loop(period); }).detach();
   spdlog::info("build server listening on {} (https)", config->public_addr);
   https.listen_after_bind();
   return 0;

@@ -9,6 +9,7 @@
 #include <openssl/rand.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -58,6 +59,19 @@ Expected<nlohmann::json> decode_verified(std::string_view token, std::string_vie
   return claims;
 }
 
+// `exp` and `nbf` when present (RFC 7519 4.1.4/4.1.5): numbers, exp > now >= nbf.
+Status check_time_claims(const nlohmann::json& claims, int64_t now) {
+  if (claims.contains("exp")) {
+    if (!claims["exp"].is_number()) return make_error("JWT `exp` claim is not a number");
+    if (claims["exp"].get<double>() <= static_cast<double>(now)) return make_error("JWT expired (`exp` is past)");
+  }
+  if (claims.contains("nbf")) {
+    if (!claims["nbf"].is_number()) return make_error("JWT `nbf` claim is not a number");
+    if (claims["nbf"].get<double>() > static_cast<double>(now)) return make_error("JWT not yet valid (`nbf` is ahead)");
+  }
+  return Ok{};
+}
+
 }  // namespace
 
 std::string random_bytes(size_t n) {
@@ -100,8 +114,15 @@ Expected<std::string> jwt_hs256_sign(const nlohmann::json& claims, std::string_v
   return std::string(token.get());
 }
 
+Expected<nlohmann::json> jwt_hs256_verify(std::string_view token, std::string_view key, int64_t now) {
+  SCCACHE_TRY(claims, decode_verified(token, key, JWT_ALG_HS256));
+  SCCACHE_TRY_STATUS(check_time_claims(claims, now));
+  return claims;
+}
+
 Expected<nlohmann::json> jwt_hs256_verify(std::string_view token, std::string_view key) {
-  return decode_verified(token, key, JWT_ALG_HS256);
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+  return jwt_hs256_verify(token, key, now.count());
 }
 
 Expected<std::string> server_token(const std::string& server_id, std::string_view secret_key) {

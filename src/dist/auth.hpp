@@ -27,8 +27,11 @@ Expected<std::string> decode_hs256_secret(std::string_view secret_key);
 
 // HS256 JWT over `claims` (no exp, as sccache's server and job tokens).
 Expected<std::string> jwt_hs256_sign(const nlohmann::json& claims, std::string_view key);
-// Verifies signature and that the header's alg is HS256 (refuses "none" and other algorithms);
-// returns the claims.
+// Verifies signature and that the header's alg is HS256 (refuses "none" and other algorithms),
+// and the time claims when present: `exp` must be a number > now, `nbf` a number <= now (seconds
+// since the epoch; the tokens sccache-dist makes carry neither). Returns the claims.
+Expected<nlohmann::json> jwt_hs256_verify(std::string_view token, std::string_view key, int64_t now);
+// The same against the system clock.
 Expected<nlohmann::json> jwt_hs256_verify(std::string_view token, std::string_view key);
 
 // `generate-jwt-hs256-server-token`: {"server_id": "ip:port"} signed with the secret key.

@@ -25,6 +25,34 @@ Expected<std::string> str(const toml::table& t, const std::string& where, const 
   return n->as_string()->get();
 }
 
+// A credential or address that must be there and not be "" (an empty token would match any
+// client that sends an empty one).
+Expected<std::string> nonempty(const toml::table& t, const std::string& where, const char* key) {
+  SCCACHE_TRY(v, str(t, where, key, true));
+  if (v.empty()) return make_error("configuration key `" + where + key + "` must not be empty");
+  return v;
+}
+
+// An optional integer key in [lo, hi]; `out` keeps its default when the key is absent.
+Status uint_in(const toml::table& t, const char* key, uint64_t lo, uint64_t hi, uint64_t& out) {
+  const toml::node* n = t.get(key);
+  if (n == nullptr) return Ok{};
+  if (!n->is_integer() || n->as_integer()->get() < 0 || static_cast<uint64_t>(n->as_integer()->get()) < lo ||
+      static_cast<uint64_t>(n->as_integer()->get()) > hi) {
+    return make_error("configuration key `" + std::string(key) + "` must be an integer from " + std::to_string(lo) +
+                      " to " + std::to_string(hi));
+  }
+  out = static_cast<uint64_t>(n->as_integer()->get());
+  return Ok{};
+}
+
+Status http_limits(const toml::table& t, HttpLimits& out) {
+  SCCACHE_TRY_STATUS(uint_in(t, "http_workers", 1, 1024, out.workers));
+  SCCACHE_TRY_STATUS(uint_in(t, "http_header_timeout_secs", 1, 3600, out.header_timeout_secs));
+  SCCACHE_TRY_STATUS(uint_in(t, "http_io_timeout_secs", 1, 3600, out.io_timeout_secs));
+  return Ok{};
+}
+
 Expected<const toml::table*> table(const toml::table& t, const char* key, bool required) {
   const toml::node* n = t.get(key);
   if (n == nullptr) {
@@ -53,19 +81,19 @@ Expected<ClientAuthConfig> client_auth(const toml::table& t) {
     SCCACHE_TRY_STATUS(check_keys(t, w, {"type"}));
   } else if (type == "token") {
     SCCACHE_TRY_STATUS(check_keys(t, w, {"type", "token"}));
-    SCCACHE_TRY(token, str(t, w, "token", true));
+    SCCACHE_TRY(token, nonempty(t, w, "token"));
     c.token = token;
   } else if (type == "jwt_validate") {
     SCCACHE_TRY_STATUS(check_keys(t, w, {"type", "audience", "issuer", "jwks_url"}));
-    SCCACHE_TRY(aud, str(t, w, "audience", true));
-    SCCACHE_TRY(iss, str(t, w, "issuer", true));
-    SCCACHE_TRY(jwks, str(t, w, "jwks_url", true));
+    SCCACHE_TRY(aud, nonempty(t, w, "audience"));
+    SCCACHE_TRY(iss, nonempty(t, w, "issuer"));
+    SCCACHE_TRY(jwks, nonempty(t, w, "jwks_url"));
     c.audience = aud;
     c.issuer = iss;
     c.jwks_url = jwks;
   } else if (type == "proxy_token") {
     SCCACHE_TRY_STATUS(check_keys(t, w, {"type", "url", "cache_secs"}));
-    SCCACHE_TRY(url, str(t, w, "url", true));
+    SCCACHE_TRY(url, nonempty(t, w, "url"));
     c.url = url;
     if (const toml::node* n = t.get("cache_secs")) {
       if (!n->is_integer() || n->as_integer()->get() < 0) {
@@ -99,11 +127,11 @@ Expected<ServerAuthConfig> server_auth(const toml::table& t) {
     SCCACHE_TRY_STATUS(check_keys(t, w, {"type"}));
   } else if (type == "token") {
     SCCACHE_TRY_STATUS(check_keys(t, w, {"type", "token"}));
-    SCCACHE_TRY(token, str(t, w, "token", true));
+    SCCACHE_TRY(token, nonempty(t, w, "token"));
     c.token = token;
   } else if (type == "jwt_hs256") {
     SCCACHE_TRY_STATUS(check_keys(t, w, {"type", "secret_key"}));
-    SCCACHE_TRY(key, str(t, w, "secret_key", true));
+    SCCACHE_TRY(key, nonempty(t, w, "secret_key"));
     c.secret_key = key;
   } else {
     return make_error("configuration key `server_auth.type`: unknown type `" + type +
@@ -144,8 +172,10 @@ Expected<std::pair<std::string, uint16_t>> parse_socket_addr(const std::string& 
 
 Expected<SchedulerConfig> parse_scheduler_config(const std::string& text, const std::string& origin) {
   SCCACHE_TRY(root, parse(text, origin));
-  SCCACHE_TRY_STATUS(check_keys(root, "", {"public_addr", "client_auth", "server_auth"}));
+  SCCACHE_TRY_STATUS(check_keys(root, "", {"public_addr", "client_auth", "server_auth", "http_workers",
+                                           "http_header_timeout_secs", "http_io_timeout_secs"}));
   SchedulerConfig c;
+  SCCACHE_TRY_STATUS(http_limits(root, c.http));
   SCCACHE_TRY(addr, str(root, "", "public_addr", true));
   SCCACHE_TRY_STATUS(parse_socket_addr(addr));
   c.public_addr = addr;
@@ -165,8 +195,15 @@ Expected<SchedulerConfig> parse_scheduler_config(const std::string& text, const 
 Expected<ServerConfig> parse_server_config(const std::string& text, const std::string& origin) {
   SCCACHE_TRY(root, parse(text, origin));
   SCCACHE_TRY_STATUS(check_keys(root, "", {"cache_dir", "public_addr", "scheduler_url", "toolchain_cache_size",
+                                           "max_toolchain_size", "max_job_input_size", "max_job_output_size",
+                                           "http_workers", "http_header_timeout_secs", "http_io_timeout_secs",
                                            "builder", "scheduler_auth"}));
   ServerConfig c;
+  SCCACHE_TRY_STATUS(http_limits(root, c.http));
+  // Bodies are held in memory: at most 4 GiB each, at least 1 MiB.
+  SCCACHE_TRY_STATUS(uint_in(root, "max_toolchain_size", 1ULL << 20, 4ULL << 30, c.max_toolchain_size));
+  SCCACHE_TRY_STATUS(uint_in(root, "max_job_input_size", 1ULL << 20, 4ULL << 30, c.max_job_input_size));
+  SCCACHE_TRY_STATUS(uint_in(root, "max_job_output_size", 1ULL << 20, 4ULL << 30, c.max_job_output_size));
   SCCACHE_TRY(dir, str(root, "", "cache_dir", true));
   c.cache_dir = dir;
   SCCACHE_TRY(addr, str(root, "", "public_addr", true));
@@ -204,7 +241,7 @@ Expected<ServerConfig> parse_server_config(const std::string& text, const std::s
     SCCACHE_TRY_STATUS(check_keys(*at, "scheduler_auth.", {"type"}));
   } else if (atype == "token" || atype == "jwt_token") {
     SCCACHE_TRY_STATUS(check_keys(*at, "scheduler_auth.", {"type", "token"}));
-    SCCACHE_TRY(token, str(*at, "scheduler_auth.", "token", true));
+    SCCACHE_TRY(token, nonempty(*at, "scheduler_auth.", "token"));
     c.scheduler_auth.token = token;
   } else {
     return make_error("configuration key `scheduler_auth.type`: unknown type `" + atype +

@@ -27,8 +27,17 @@ struct ServerAuthConfig {
   std::string secret_key;  // jwt_hs256 (base64url, 32 bytes)
 };
 
+// The HTTP front of both daemons (apps/sccache-dist/http_front.cpp): keys at the top level of
+// scheduler.conf and server.conf.
+struct HttpLimits {
+  uint64_t workers = 32;              // http_workers: connections served at once (1-1024)
+  uint64_t header_timeout_secs = 10;  // http_header_timeout_secs: TLS handshake + request headers (1-3600)
+  uint64_t io_timeout_secs = 30;      // http_io_timeout_secs: each read/write of a body or reply (1-3600)
+};
+
 struct SchedulerConfig {
   std::string public_addr;  // ip:port to listen on
+  HttpLimits http;
   ClientAuthConfig client_auth;
   ServerAuthConfig server_auth;
 };
@@ -50,6 +59,10 @@ struct ServerConfig {
   std::string public_addr;
   std::string scheduler_url;
   uint64_t toolchain_cache_size = 10ULL << 30;
+  uint64_t max_toolchain_size = 1ULL << 30;   // one submit_toolchain body
+  uint64_t max_job_input_size = 256ULL << 20;  // one run_job body (header + inputs archive)
+  uint64_t max_job_output_size = 256ULL << 20; // stdout + stderr + outputs of one job
+  HttpLimits http;
   BuilderConfig builder;
   SchedulerAuthConfig scheduler_auth;
 };

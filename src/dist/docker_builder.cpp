@@ -37,6 +37,7 @@ constexpr std::chrono::seconds kCmdTimeout{120};       // every docker call but 
 constexpr std::chrono::seconds kImportTimeout{900};    // docker cp of a toolchain archive
 constexpr std::chrono::seconds kPoolWait{5};           // a job waits this long for a container being cleaned
 constexpr std::chrono::milliseconds kKillGrace{5000};  // reading a killed CLI's pipes
+constexpr uint64_t kMaxCmdOutput = 64ULL << 20;        // what docker's own commands may print
 constexpr int kNotRegular = 42;                        // exit code of the output reader: not a regular file
 // PID 1 of a pooled container: a shell (it reaps the orphans of jobs) around a long sleep that
 // `kill -9 -1` may kill between jobs.
@@ -52,6 +53,7 @@ struct Cmd {
   int exit_code = 0;
   int signal = 0;
   bool timed_out = false;
+  bool too_large = false;  // stdout + stderr passed the limit: the CLI was killed
   std::string out;
   std::string err;
   [[nodiscard]] bool ok() const { return signal == 0 && !timed_out && exit_code == 0; }
@@ -79,9 +81,10 @@ std::vector<std::string> lines_of(const std::string& text) {
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
 // Runs argv (argv[0] absolute) with the server's environment, stdin from `in_fd` (-1: /dev/null)
-// and stdout/stderr captured. After `timeout` (none: no limit) it is killed with SIGKILL.
+// and stdout/stderr captured. After `timeout` (none: no limit), or once stdout + stderr hold
+// more than `max_out` bytes, it is killed with SIGKILL.
 Expected<Cmd> run_cmd(const std::vector<std::string>& argv, int in_fd,
-                      std::optional<std::chrono::milliseconds> timeout) {
+                      std::optional<std::chrono::milliseconds> timeout, uint64_t max_out) {
   int out_pipe[2];
   int err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0) return make_error("pipe: " + errno_text(errno));
@@ -162,6 +165,11 @@ Expected<Cmd> run_cmd(const std::vector<std::string>& argv, int in_fd,
         continue;
       }
       (i == 0 ? result.out : result.err).append(buf, static_cast<size_t>(got));
+      if (result.out.size() + result.err.size() > max_out) {
+        ::kill(pid, SIGKILL);
+        result.too_large = true;
+        fds[0].fd = fds[1].fd = -1;
+      }
     }
   }
   int status = 0;
@@ -232,10 +240,11 @@ struct Docker {
   const std::string& exe;
 
   Expected<Cmd> operator()(std::vector<std::string> args, int in_fd = -1,
-                           std::optional<std::chrono::milliseconds> timeout = kCmdTimeout) const {
+                           std::optional<std::chrono::milliseconds> timeout = kCmdTimeout,
+                           uint64_t max_out = kMaxCmdOutput) const {
     args.insert(args.begin(), exe);
     const auto start = std::chrono::steady_clock::now();
-    auto r = run_cmd(args, in_fd, timeout);
+    auto r = run_cmd(args, in_fd, timeout, max_out);
     spdlog::debug(
         "docker builder: `docker {}` took {} ms", args.size() > 1 ? args[1] : "",
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count());
@@ -631,7 +640,12 @@ Expected<SandboxResult> DockerBuilder::run(const SandboxJob& job) {
   args.insert(args.end(), job.args.begin(), job.args.end());
   std::optional<std::chrono::milliseconds> limit;
   if (job.timeout.count() > 0 && job.timeout < std::chrono::hours(24 * 365 * 100)) limit = job.timeout;
-  SCCACHE_TRY(ran, dk(args, -1, limit));
+  const auto over_cap = [&] {
+    return make_error("the job's stdout, stderr and outputs exceed max_job_output_size (" +
+                      std::to_string(job.max_output_size) + " bytes)");
+  };
+  SCCACHE_TRY(ran, dk(args, -1, limit, job.max_output_size));
+  if (ran.too_large) return over_cap();  // the container is removed, with whatever still runs
   SandboxResult result;
   result.stdout_data = std::move(ran.out);
   result.stderr_data = std::move(ran.err);
@@ -645,9 +659,12 @@ Expected<SandboxResult> DockerBuilder::run(const SandboxJob& job) {
   result.exit_code = ran.exit_code;
   // Nothing the job started outlives it (and the outputs are read as it left them).
   SCCACHE_TRY_STATUS(dk.check({"exec", cid, "/busybox", "kill", "-9", "-1"}));
+  uint64_t used = result.stdout_data.size() + result.stderr_data.size();
   for (size_t i = 0; i < job.outputs.size(); ++i) {
     std::vector<std::string> cat{"exec", cid, "/busybox", "sh", "-c", kCatScript, "sh", output_abs[i]};
-    SCCACHE_TRY(read, dk(cat));
+    SCCACHE_TRY(read, dk(cat, -1, kCmdTimeout, job.max_output_size - used));
+    if (read.too_large || used + read.out.size() > job.max_output_size) return over_cap();
+    used += read.out.size();
     if (read.ok()) {
       result.outputs.emplace_back(job.outputs[i], std::move(read.out));
     } else if (read.timed_out || read.signal != 0 || read.exit_code != kNotRegular) {

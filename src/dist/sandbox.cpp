@@ -24,6 +24,7 @@
 #include <set>
 #include <thread>
 
+#include "dist/overlay_host.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
 #include "util/process.hpp"
@@ -284,69 +285,29 @@ bool read_message(int fd, ChildMessage& m) {
   return true;
 }
 
-Expected<std::string> find_executable(const std::string& name) {
-  if (name.empty()) return make_error("the bubblewrap path is empty");
-  if (name.find('/') != std::string::npos) {
-    if (::access(name.c_str(), X_OK) != 0) {
-      return make_error("bubblewrap (" + name + ") is not executable: " + errno_text(errno) +
-                        "; install it (apt install bubblewrap) or fix bwrap_path");
-    }
-    return real_path(name).value_or(name);
-  }
-  const char* env_path = std::getenv("PATH");
-  std::string path = env_path != nullptr && *env_path != '\0' ? env_path : "/usr/local/bin:/usr/bin:/bin";
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t j = path.find(':', i);
-    if (j == std::string::npos) j = path.size();
-    std::string dir = path.substr(i, j - i);
-    if (dir.empty()) dir = ".";
-    std::string candidate = join_path(dir, name);
-    struct stat st {};
-    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0) {
-      return real_path(candidate).value_or(candidate);
-    }
-    i = j + 1;
-  }
-  return make_error("bubblewrap (`" + name +
-                    "`) was not found in PATH; install it (apt install bubblewrap) or set bwrap_path");
-}
-
-bool overlay_supported() {
-  auto text = read_file("/proc/filesystems");
-  if (!text) return false;
-  size_t i = 0;
-  while (i < text->size()) {
-    size_t j = text->find('\n', i);
-    if (j == std::string::npos) j = text->size();
-    std::string_view line(text->data() + i, j - i);
-    auto tab = line.find_last_of(" \t");
-    std::string_view fs = tab == std::string_view::npos ? line : line.substr(tab + 1);
-    if (fs == "overlay") return true;
-    i = j + 1;
-  }
-  return false;
-}
-
 // Reads a regular file below the merged root without following any symlink out of it: the last
-// component must not be a symlink (O_NOFOLLOW) and the parents resolve inside the root.
-std::optional<std::string> read_output(int root_fd, const std::string& rel) {
+// component must not be a symlink (O_NOFOLLOW) and the parents resolve inside the root. nullopt
+// when there is no such regular file; an Error when it holds more than `max` bytes.
+Expected<std::optional<std::string>> read_output(int root_fd, const std::string& rel, uint64_t max) {
   // O_NONBLOCK: a FIFO planted as an output must not block the server; regular files ignore it.
   Fd fd(open_in_root(root_fd, rel.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
-  if (fd.get() < 0) return std::nullopt;
+  if (fd.get() < 0) return std::optional<std::string>();
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::optional<std::string>();
+  auto too_large = [&] { return make_error("/" + rel + " is larger than what is left of max_job_output_size"); };
+  if (static_cast<uint64_t>(st.st_size) > max) return too_large();
   std::string data;
   data.reserve(static_cast<size_t>(st.st_size));
   char buf[65536];
   while (true) {
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return std::nullopt;
+    if (n < 0) return std::optional<std::string>();
     if (n == 0) break;
+    if (data.size() + static_cast<size_t>(n) > max) return too_large();  // it grew after the fstat
     data.append(buf, static_cast<size_t>(n));
   }
-  return data;
+  return std::optional<std::string>(std::move(data));
 }
 
 void remove_job_dir(const std::string& dir) {
@@ -386,7 +347,7 @@ Expected<std::unique_ptr<OverlayBuilder>> OverlayBuilder::create(std::string bui
   if (::geteuid() != 0) {
     return make_error("the overlay builder must run as root (running as uid " + std::to_string(::geteuid()) + ")");
   }
-  SCCACHE_TRY(bwrap, find_executable(bwrap_path));
+  SCCACHE_TRY(bwrap, find_bwrap(bwrap_path));
   SystemProcessRunner runner;
   auto ran = runner.run(ProcessSpec{{bwrap, "--version"}, {}, "", std::nullopt});
   if (!ran) return make_error("cannot run `" + bwrap + " --version`: " + ran.error().message);
@@ -412,15 +373,8 @@ Expected<std::unique_ptr<OverlayBuilder>> OverlayBuilder::create(std::string bui
   if (pidfd < 0) return make_error("the kernel lacks pidfd_open (Linux >= 5.3 is needed): " + errno_text(errno));
   ::close(pidfd);
 
-  if (build_dir.empty()) return make_error("the overlay builder needs a build_dir");
-  build_dir = std::filesystem::path(absolute_from(current_dir(), build_dir)).lexically_normal().string();
-  while (build_dir.size() > 1 && build_dir.back() == '/') build_dir.pop_back();
-  if (build_dir == "/")
-    return make_error("refusing to use / as the overlay builder's build_dir (it is deleted at start)");
-  remove_tree(build_dir);
-  if (std::filesystem::exists(build_dir)) return make_error("cannot delete the old build_dir " + build_dir);
-  SCCACHE_TRY_STATUS(make_dirs(join_path(build_dir, "builds")));
-  build_dir = real_path(build_dir).value_or(build_dir);
+  SCCACHE_TRY(prepared, prepare_build_dir(build_dir));
+  build_dir = prepared;
   struct statfs sfs {};
   if (::statfs(build_dir.c_str(), &sfs) == 0 && static_cast<unsigned long>(sfs.f_type) == OVERLAYFS_SUPER_MAGIC) {
     return make_error("build_dir " + build_dir +
@@ -633,6 +587,7 @@ Expected<SandboxResult> OverlayBuilder::run(const SandboxJob& job) {
   bool killed = false;
   bool exited = false;
   bool status_lost = false;
+  bool flooded = false;  // stdout + stderr went past max_output_size
   int status = 0;
   Clock::time_point grace_end{};
   pollfd fds[3] = {{out_r.get(), POLLIN, 0}, {err_r.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
@@ -670,6 +625,12 @@ Expected<SandboxResult> OverlayBuilder::run(const SandboxJob& job) {
         continue;
       }
       (i == 0 ? result.stdout_data : result.stderr_data).append(buf, static_cast<size_t>(got));
+      if (!flooded && result.stdout_data.size() + result.stderr_data.size() > job.max_output_size) {
+        ::kill(-pid, SIGKILL);  // as on timeout; the pipes are not read any further
+        ::kill(pid, SIGKILL);
+        flooded = killed = true;
+        fds[0].fd = fds[1].fd = -1;
+      }
     }
     if (fds[2].fd >= 0 && fds[2].revents != 0) {
       pid_t w;
@@ -686,6 +647,10 @@ Expected<SandboxResult> OverlayBuilder::run(const SandboxJob& job) {
   }
   if (status_lost)
     return make_error("lost the sandbox's exit status: " + errno_text(ECHILD) + " (is SIGCHLD ignored?)");
+  if (flooded) {
+    return make_error("the job's stdout and stderr exceed max_job_output_size (" + std::to_string(job.max_output_size) +
+                      " bytes); the job was killed");
+  }
   if (WIFSIGNALED(status)) {
     result.signal = WTERMSIG(status);
   } else {
@@ -696,9 +661,14 @@ Expected<SandboxResult> OverlayBuilder::run(const SandboxJob& job) {
   for (size_t i = 0; i < job.outputs.size(); ++i) {
     auto parts = components(output_abs[i]);
     if (parts.empty()) continue;
-    if (auto data = read_output(merged.get(), join_components(parts, parts.size()))) {
-      result.outputs.emplace_back(job.outputs[i], std::move(*data));
+    uint64_t used = result.stdout_data.size() + result.stderr_data.size();
+    for (const auto& o : result.outputs) used += o.second.size();
+    auto data = read_output(merged.get(), join_components(parts, parts.size()), job.max_output_size - used);
+    if (!data) {
+      return make_error("output " + data.error().message + " (" + std::to_string(job.max_output_size) +
+                        " bytes for stdout, stderr and outputs together)");
     }
+    if (*data) result.outputs.emplace_back(job.outputs[i], std::move(**data));
   }
   merged.reset();  // the last reference to the overlay mount once the job's namespace has gone
   return result;

@@ -52,6 +52,9 @@ struct SandboxJob {
   std::string cwd;                    // absolute; created inside
   std::vector<std::string> outputs;   // absolute or relative to cwd; collected after the run
   std::chrono::seconds timeout{600};  // the whole sandbox is killed after this (<= 0: no limit)
+  // stdout + stderr + the outputs together (max_job_output_size): a job that writes more is
+  // killed / its outputs refused, an Error naming the setting.
+  uint64_t max_output_size = UINT64_MAX;
 };
 
 struct SandboxResult {
@@ -80,8 +83,9 @@ class Builder {
 class OverlayBuilder final : public Builder {
  public:
   // Checks: running as root, `bwrap --version` >= 0.3.0 (the error names the version found),
-  // overlay in /proc/filesystems, openat2/pidfd_open available; deletes and recreates build_dir
-  // (with builds/). bwrap_path without '/' is looked up in PATH.
+  // overlay in /proc/filesystems, openat2/pidfd_open available; prepares build_dir with
+  // prepare_build_dir (dist/overlay_host.hpp: marked, only builds/ ever deleted). bwrap_path without
+  // '/' is looked up in PATH.
   static Expected<std::unique_ptr<OverlayBuilder>> create(std::string build_dir, std::string bwrap_path = "bwrap");
 
   // Runs one job (thread-safe; jobs run concurrently, each in its own directory). An Error means

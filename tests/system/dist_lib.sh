@@ -28,6 +28,10 @@
 #       config / stop by PID (default TERM) and wait until the port is closed. Running build
 #       servers register again with a restarted scheduler within a heartbeat or two.
 #   start_dist_server NAME / stop_dist_server NAME [SIGNAL]   same for one build server
+#   DIST_SCHED_EXTRA_CONF, DIST_SRV_EXTRA_CONF   top-level lines added to scheduler.conf /
+#       every server.conf (e.g. `http_header_timeout_secs = 3`), before start_dist_cluster
+#   DIST_SRV_PREFIX                a command prefix for the build servers that execs them (same
+#       PID), e.g. `prlimit --as=2000000000 --`
 #   dist_status [FIELD]            GET /api/v1/scheduler/status (or one field of it)
 #   dist_wait_servers N [SECONDS]  until num_servers is N (default 20 s), else fail
 #   dist_build_jobs NAME           the build server's job directory ($build_dir/builds): each
@@ -77,6 +81,7 @@ start_dist_cluster() {
   key=$(dist_cmd auth generate-jwt-hs256-key)
   cat >"$TEST_TMP/dist/scheduler.conf" <<EOF
 public_addr = "127.0.0.1:$DIST_SCHED_PORT"
+${DIST_SCHED_EXTRA_CONF:-}
 
 [client_auth]
 type = "token"
@@ -100,6 +105,7 @@ EOF
 cache_dir = "$TEST_TMP/dist-$name/cache"
 public_addr = "127.0.0.1:$port"
 scheduler_url = "$DIST_SCHED_URL"
+${DIST_SRV_EXTRA_CONF:-}
 
 [builder]
 type = "overlay"
@@ -144,8 +150,9 @@ start_dist_server() {
   [[ -n ${DIST_SRV_PORT[$name]:-} ]] || fail "start_dist_server: unknown build server '$name'"
   [[ -z ${DIST_SRV_PID[$name]:-} ]] || fail "start_dist_server: build server $name (pid ${DIST_SRV_PID[$name]}) still runs"
   printf '=== %s start\n' "$(date +%T)" >>"$logf"
+  # shellcheck disable=SC2086 # DIST_SRV_PREFIX is a command prefix, split on purpose
   SCCACHE_DIST_HEARTBEAT_SECS=1 SCCACHE_ERROR_LOG=$logf \
-    "$DIST_BIN" server --config "$TEST_TMP/dist/$name.conf" >>"$TEST_TMP/server-dist-$name.out.log" 2>&1 </dev/null &
+    ${DIST_SRV_PREFIX:-} "$DIST_BIN" server --config "$TEST_TMP/dist/$name.conf" >>"$TEST_TMP/server-dist-$name.out.log" 2>&1 </dev/null &
   DIST_SRV_PID[$name]=$!
   track_pid "${DIST_SRV_PID[$name]}"
   wait_service 30 "${DIST_SRV_PID[$name]}" "build server $name" "$logf" \

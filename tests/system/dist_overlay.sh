@@ -10,7 +10,8 @@
 #   - a compile error comes back with the host's exit code and stderr, and no object
 #   - auth refusals (401 + WWW-Authenticate code): client tokens, server JWTs (other key, other
 #     address), job tokens (other job, alg none, other server); the right tokens then work
-#   - hostile inputs archives (`..`, absolute path) refused with 400 before anything is written;
+#   - hostile inputs archives (`..`, absolute path) refused with 400 before anything is written
+#     (a refused run_job ends its job);
 #     a toolchain whose bytes do not match its id is refused (digest mismatch)
 #   - liveness: a killed build server drops out of /status within 5 s; jobs go to the other one
 #   - config errors: an unknown scheduler key, a server token made for another address
@@ -371,16 +372,23 @@ wait_until 5 status_is in_progress 0 || fail "/status in_progress is $(sched_sta
 log "hostile archives: '..' and absolute entries refused before anything is written"
 printf 'escaped!\n' >"$TEST_TMP/payload.txt"
 [[ ! -e /escape ]] && root_escape_check=1 || root_escape_check=0
-drv alloc-h alloc --archive-id "$GCC_ID"
-H_ID=$(jr alloc-h .body.Success.job_alloc.job_id)
-H_SRV=$(jr alloc-h .body.Success.job_alloc.server_id)
-H_AUTH=$(jr alloc-h .body.Success.job_alloc.auth)
+# A refused run_job ends its job (issue 14 item 9): every run below gets a job of its own.
+alloc_h() {
+  drv "alloc-h.$1" alloc --archive-id "$GCC_ID"
+  H_ID=$(jr "alloc-h.$1" .body.Success.job_alloc.job_id)
+  H_SRV=$(jr "alloc-h.$1" .body.Success.job_alloc.server_id)
+  H_AUTH=$(jr "alloc-h.$1" .body.Success.job_alloc.auth)
+}
+alloc_h dotdot
 # From builds/<n>/{target,upper} this names $TEST_TMP/escape; from the sandbox root, /escape.
 dotdot=../../../../../escape
 drv hostile-dotdot run --server "$H_SRV" --job "$H_ID" --auth="$H_AUTH" --entry "$dotdot=$TEST_TMP/payload.txt" "${run_args[@]}"
 expect_refused hostile-dotdot 400 - "run_job with an inputs entry '$dotdot'"
 jr hostile-dotdot .error.description | grep -qF "'$dotdot'" ||
   fail "refusal of '$dotdot' does not name the entry: $(jq -c .error "$RUNS/hostile-dotdot.out")"
+drv hostile-again run --server "$H_SRV" --job "$H_ID" --auth="$H_AUTH" "${run_args[@]}"
+expect_eq "$(jr hostile-again .error)" JobNotFound "run_job again on the refused job $H_ID"
+alloc_h abs
 abs=$TEST_TMP/escape-abs
 drv hostile-abs run --server "$H_SRV" --job "$H_ID" --auth="$H_AUTH" --entry "$abs=$TEST_TMP/payload.txt" "${run_args[@]}"
 expect_refused hostile-abs 400 - "run_job with an absolute inputs entry '$abs'"
@@ -391,8 +399,9 @@ jr hostile-abs .error.description | grep -qF "'$abs'" ||
 ((root_escape_check == 0)) || [[ ! -e /escape ]] || fail "/escape was created"
 found=$(find "$TEST_TMP" -name 'escape*' 2>/dev/null | head -5)
 [[ -z $found ]] || fail "files named escape* appeared: $found"
+alloc_h after
 drv hostile-after run --server "$H_SRV" --job "$H_ID" --auth="$H_AUTH" --out-dir "$OUT/hostile-after" "${run_args[@]}"
-expect_eq "$(jr hostile-after .http_status)" 200 "run_job $H_ID with clean inputs after two refusals ($(head -c 300 "$RUNS/hostile-after.out"))"
+expect_eq "$(jr hostile-after .http_status)" 200 "run_job $H_ID with clean inputs after two refused jobs ($(head -c 300 "$RUNS/hostile-after.out"))"
 expect_same_file "$REF/w1/g1.o" "$OUT/hostile-after/g1.o" "object of job $H_ID after the refused archives"
 
 log "hostile toolchain: bytes that do not match the archive id"

@@ -144,6 +144,83 @@ TEST(DistAuth, JwksValidatorChecksSignatureIssuerAudienceAndExpiry) {
   EXPECT_FALSE(JwksValidator::create(json{{"keys", json::array()}}, "a", "b"));
 }
 
+TEST(DistAuth, Hs256TokensWithExpiredExpAreRefused) {
+  const std::string key = decode_hs256_secret(generate_jwt_hs256_key()).value();
+  const int64_t now = 1'800'000'000;
+  auto verify = [&](const json& claims) { return jwt_hs256_verify(jwt_hs256_sign(claims, key).value(), key, now); };
+  // Without time claims (the tokens sccache-dist makes): valid.
+  EXPECT_TRUE(verify(json{{"server_id", "127.0.0.1:1"}}));
+  // exp in the future, nbf in the past: valid.
+  EXPECT_TRUE(verify(json{{"server_id", "127.0.0.1:1"}, {"exp", now + 60}, {"nbf", now - 60}}));
+  auto expired = verify(json{{"server_id", "127.0.0.1:1"}, {"exp", now - 1}});
+  ASSERT_FALSE(expired);
+  EXPECT_NE(expired.error().message.find("expired"), std::string::npos) << expired.error().message;
+  EXPECT_FALSE(verify(json{{"server_id", "127.0.0.1:1"}, {"exp", now}}));
+  auto early = verify(json{{"server_id", "127.0.0.1:1"}, {"nbf", now + 60}});
+  ASSERT_FALSE(early);
+  EXPECT_NE(early.error().message.find("not yet valid"), std::string::npos) << early.error().message;
+  EXPECT_FALSE(verify(json{{"server_id", "127.0.0.1:1"}, {"exp", "tomorrow"}}));
+  // The system-clock overload: a token that expired in 2001 is refused today.
+  EXPECT_FALSE(jwt_hs256_verify(jwt_hs256_sign(json{{"job_id", 1}, {"exp", 1'000'000'000}}, key).value(), key));
+}
+
+TEST(DistConfig, EmptyTokensAreRefused) {
+  auto sched = [](const std::string& client, const std::string& server) {
+    auto c = parse_scheduler_config("public_addr = \"127.0.0.1:1\"\n[client_auth]\n" + client + "\n[server_auth]\n" + server,
+                                    "s.conf");
+    return c ? std::string("<ok>") : c.error().message;
+  };
+  EXPECT_EQ(sched("type = \"token\"\ntoken = \"t\"", "type = \"token\"\ntoken = \"u\""), "<ok>");
+  EXPECT_NE(sched("type = \"token\"\ntoken = \"\"", "type = \"token\"\ntoken = \"u\"")
+                .find("`client_auth.token` must not be empty"),
+            std::string::npos);
+  EXPECT_NE(sched("type = \"token\"\ntoken = \"t\"", "type = \"token\"\ntoken = \"\"")
+                .find("`server_auth.token` must not be empty"),
+            std::string::npos);
+  EXPECT_NE(sched("type = \"token\"\ntoken = \"t\"", "type = \"jwt_hs256\"\nsecret_key = \"\"")
+                .find("`server_auth.secret_key` must not be empty"),
+            std::string::npos);
+  EXPECT_NE(sched("type = \"jwt_validate\"\naudience = \"\"\nissuer = \"i\"\njwks_url = \"http://127.0.0.1:1/k\"",
+                  "type = \"token\"\ntoken = \"u\"")
+                .find("`client_auth.audience` must not be empty"),
+            std::string::npos);
+  EXPECT_NE(sched("type = \"proxy_token\"\nurl = \"\"", "type = \"token\"\ntoken = \"u\"")
+                .find("`client_auth.url` must not be empty"),
+            std::string::npos);
+  for (const char* type : {"token", "jwt_token"}) {
+    auto s = parse_server_config(std::string("cache_dir=\"/c\"\npublic_addr=\"127.0.0.1:2\"\nscheduler_url=\"http://127.0.0.1:1\"\n"
+                                             "[builder]\ntype=\"docker\"\n[scheduler_auth]\ntype=\"") +
+                                     type + "\"\ntoken=\"\"\n",
+                                 "server.conf");
+    ASSERT_FALSE(s) << type;
+    EXPECT_NE(s.error().message.find("`scheduler_auth.token` must not be empty"), std::string::npos) << s.error().message;
+  }
+}
+
+TEST(DistConfig, LimitsHaveDefaultsAndRanges) {
+  const std::string base = "cache_dir=\"/c\"\npublic_addr=\"127.0.0.1:2\"\nscheduler_url=\"http://127.0.0.1:1\"\n";
+  const std::string tail = "[builder]\ntype=\"docker\"\n[scheduler_auth]\ntype=\"DANGEROUSLY_INSECURE\"\n";
+  auto s = parse_server_config(base + tail, "server.conf");
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->max_job_output_size, 256ULL << 20);
+  EXPECT_EQ(s->max_job_input_size, 256ULL << 20);
+  EXPECT_EQ(s->max_toolchain_size, 1ULL << 30);
+  EXPECT_EQ(s->http.workers, 32U);
+  EXPECT_EQ(s->http.header_timeout_secs, 10U);
+  EXPECT_EQ(s->http.io_timeout_secs, 30U);
+  s = parse_server_config(base + "max_job_output_size = 2097152\nhttp_workers = 4\n" + tail, "server.conf");
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(s->max_job_output_size, 2097152U);
+  EXPECT_EQ(s->http.workers, 4U);
+  for (const char* bad : {"max_job_output_size = 0\n", "max_job_input_size = -1\n", "max_toolchain_size = \"1G\"\n",
+                          "http_workers = 0\n", "http_header_timeout_secs = 0\n", "http_io_timeout_secs = 99999\n"}) {
+    auto e = parse_server_config(base + bad + tail, "server.conf");
+    ASSERT_FALSE(e) << bad;
+    std::string key = std::string(bad).substr(0, std::string(bad).find(' '));
+    EXPECT_NE(e.error().message.find("`" + key + "`"), std::string::npos) << e.error().message;
+  }
+}
+
 TEST(DistConfig, QuickstartFilesParse) {
   std::string key = generate_jwt_hs256_key();
   auto sched = parse_scheduler_config(

@@ -17,6 +17,7 @@
 #include <map>
 #include <set>
 
+#include "dist/overlay_host.hpp"
 #include "dist/sandbox.hpp"
 #include "util/fs.hpp"
 #include "util/hash.hpp"
@@ -438,10 +439,19 @@ TEST_F(SandboxTest, RejectsBadJobs) {
 
 TEST_F(SandboxTest, CreateChecksBubblewrapAndResetsTheBuildDir) {
   std::string dir = root_ + "/create-test";
+  // A non-empty directory the server did not make is refused and kept as it was.
   ASSERT_TRUE(make_dirs(dir + "/old/stuff"));
+  auto foreign = OverlayBuilder::create(dir);
+  ASSERT_FALSE(foreign);
+  EXPECT_NE(foreign.error().message.find(kBuildDirMarker), std::string::npos) << foreign.error().message;
+  EXPECT_EQ(dir_entries(dir), std::vector<std::string>{"old"});
+  remove_tree(dir + "/old");
+  ASSERT_TRUE(make_dirs(dir + "/builds/1/upper"));  // left over from a killed run
+  ASSERT_TRUE(write_file_atomic(dir + "/" + kBuildDirMarker, "", 0644));
   auto ok = OverlayBuilder::create(dir);
   ASSERT_TRUE(ok) << ok.error().message;
-  EXPECT_EQ(dir_entries(dir), std::vector<std::string>{"builds"});
+  EXPECT_EQ(dir_entries(dir), (std::vector<std::string>{std::string(kBuildDirMarker), "builds"}));
+  EXPECT_EQ(dir_entries(dir + "/builds"), std::vector<std::string>{});
   EXPECT_FALSE((*ok)->bwrap_version().empty());
 
   auto missing = OverlayBuilder::create(dir, root_ + "/no/bwrap");
@@ -456,6 +466,41 @@ TEST_F(SandboxTest, CreateChecksBubblewrapAndResetsTheBuildDir) {
   EXPECT_NE(old.error().message.find(">= 0.3.0"), std::string::npos) << old.error().message;
 
   EXPECT_FALSE(OverlayBuilder::create("/"));
+}
+
+TEST(SandboxBuildDir, OnlyWhatTheServerMadeIsDeleted) {
+  auto tmp = make_temp_dir("build-dir-test");
+  ASSERT_TRUE(tmp) << tmp.error().message;
+  const std::string root = *tmp;
+  // A new directory: made, marked, builds/ inside.
+  auto fresh = prepare_build_dir(root + "/new/build");
+  ASSERT_TRUE(fresh) << fresh.error().message;
+  EXPECT_TRUE(stdfs::is_regular_file(*fresh + "/" + kBuildDirMarker));
+  EXPECT_TRUE(stdfs::is_directory(*fresh + "/builds"));
+  // Restart: builds/ is emptied, the rest of the marked directory is kept.
+  ASSERT_TRUE(write_file_atomic(*fresh + "/builds/leftover", "x", 0644));
+  ASSERT_TRUE(write_file_atomic(*fresh + "/notes.txt", "keep me", 0644));
+  ASSERT_TRUE(prepare_build_dir(root + "/new/build/"));
+  EXPECT_FALSE(stdfs::exists(*fresh + "/builds/leftover"));
+  EXPECT_TRUE(stdfs::is_directory(*fresh + "/builds"));
+  EXPECT_EQ(read_file(*fresh + "/notes.txt").value(), "keep me");
+  // A mistyped path to a directory with data and no marker: refused, nothing deleted.
+  ASSERT_TRUE(make_dirs(root + "/home/src"));
+  ASSERT_TRUE(write_file_atomic(root + "/home/src/main.c", "int main;", 0644));
+  auto refused = prepare_build_dir(root + "/home");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("`builder.build_dir`"), std::string::npos) << refused.error().message;
+  EXPECT_NE(refused.error().message.find(kBuildDirMarker), std::string::npos) << refused.error().message;
+  EXPECT_EQ(read_file(root + "/home/src/main.c").value(), "int main;");
+  EXPECT_FALSE(stdfs::exists(root + "/home/" + kBuildDirMarker));
+  // An existing empty directory is taken; a file and / are refused.
+  ASSERT_TRUE(make_dirs(root + "/empty"));
+  EXPECT_TRUE(prepare_build_dir(root + "/empty"));
+  EXPECT_TRUE(stdfs::exists(root + "/empty/" + std::string(kBuildDirMarker)));
+  EXPECT_FALSE(prepare_build_dir(root + "/home/src/main.c"));
+  EXPECT_FALSE(prepare_build_dir("/"));
+  EXPECT_FALSE(prepare_build_dir(""));
+  remove_tree(root);
 }
 
 TEST(BwrapVersion, Parses) {
