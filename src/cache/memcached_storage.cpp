@@ -1,4 +1,5 @@
 #include "cache/memcached_storage.hpp"
+#include "cache/storage_backend.hpp"
 
 #include <libmemcached/memcached.h>
 #include <spdlog/spdlog.h>
@@ -162,5 +163,21 @@ void MemcachedStorage::remove(const std::string& key) {
   api_.memcached_delete(as_mc(mc), key.data(), key.size(), 0);
   release(mc);
 }
+
+namespace {
+Expected<std::unique_ptr<Storage>> create_memcached(const Config& config, const EnvMap& /*env*/,
+                                                    const RemoteTimeouts& t) {
+  const auto& r = config.remote;
+  auto settings = parse_memcached_url(*r.memcached_url);
+  if (!settings) return make_error(r.memcached_origin + ": " + settings.error().message);
+  auto mc = MemcachedStorage::create(std::move(*settings), t);
+  if (!mc) return make_error(r.memcached_origin + ": " + mc.error().message);
+  return std::unique_ptr<Storage>(std::move(*mc));
+}
+}  // namespace
+
+const StorageBackend kMemcachedBackend{"Memcached",
+                                       [](const RemoteCacheConfig& r) { return r.memcached_url.has_value(); },
+                                       create_memcached};
 
 }  // namespace sccache

@@ -1,4 +1,5 @@
 #include "cache/redis_storage.hpp"
+#include "cache/storage_backend.hpp"
 
 #include <hiredis/hiredis.h>
 #include <sys/time.h>
@@ -216,5 +217,16 @@ std::optional<uint64_t> RedisStorage::max_size() const {
   if (!got || *got == 0) return std::nullopt;
   return *got;
 }
+
+namespace {
+Expected<std::unique_ptr<Storage>> create_redis(const Config& config, const EnvMap& /*env*/, const RemoteTimeouts& t) {
+  auto settings = parse_redis_url(*config.remote.redis_url);
+  if (!settings) return make_error(config.remote.redis_origin + ": " + settings.error().message);
+  return std::unique_ptr<Storage>(std::make_unique<RedisStorage>(std::move(*settings), t));
+}
+}  // namespace
+
+const StorageBackend kRedisBackend{"Redis", [](const RemoteCacheConfig& r) { return r.redis_url.has_value(); },
+                                   create_redis};
 
 }  // namespace sccache

@@ -1,4 +1,5 @@
 #include "cache/s3_storage.hpp"
+#include "cache/storage_backend.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -207,5 +208,15 @@ void S3Storage::remove(const std::string& key) {
   auto r = send("DELETE", key, "");
   if (!r) spdlog::debug("{}: delete failed: {}", location(), r.error().message);
 }
+
+namespace {
+Expected<std::unique_ptr<Storage>> create_s3(const Config& config, const EnvMap& env, const RemoteTimeouts& t) {
+  auto s3 = S3Storage::create(*config.remote.s3, env, t);
+  if (!s3) return make_error("S3 cache (SCCACHE_BUCKET / [cache.s3]): " + s3.error().message);
+  return std::unique_ptr<Storage>(std::move(*s3));
+}
+}  // namespace
+
+const StorageBackend kS3Backend{"S3", [](const RemoteCacheConfig& r) { return r.s3.has_value(); }, create_s3};
 
 }  // namespace sccache

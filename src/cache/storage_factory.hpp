@@ -1,6 +1,7 @@
 #pragma once
-// Picks the storage backend from the configuration: S3, Redis, Memcached (the first configured,
-// in sccache's order), else the local disk. Remote backends come wrapped in GuardedStorage.
+// Picks the storage backend from the configuration: the first row of the backend table
+// (storage_backend.hpp) that the configuration selects, else the local disk. Remote backends
+// come wrapped in GuardedStorage.
 #include <memory>
 
 #include "cache/storage.hpp"

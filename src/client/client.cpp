@@ -3,9 +3,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
+#include "cache/storage_backend.hpp"
 #include "client/connection.hpp"
 #include "dist/toolchain_pkg.hpp"
 #include "util/fs.hpp"
@@ -20,7 +22,7 @@ namespace {
 
 constexpr const char* kVersion = "sccache 0.2.10 (sccache-cpp 0.1.0)";
 
-const char* kHelp =
+const char* kUsage =
     "sccache 0.2.10 (sccache-cpp)\n"
     "Shared compilation cache\n"
     "\n"
@@ -44,15 +46,21 @@ const char* kHelp =
     "ARGS:\n"
     "    <cmd>...\n"
     "\n"
-    "Enabled features:\n"
-    "    S3:        false\n"
-    "    Redis:     false\n"
-    "    Memcached: false\n"
-    "    GCS:       false\n"
-    "    Azure:     false\n";
+    "Enabled features:\n";
+
+// The usage text, with the feature list derived from the storage backend table.
+std::string help_text() {
+  std::string out = kUsage;
+  for (const StorageBackend* backend : storage_backends()) {
+    std::string label = std::string(backend->name) + ":";
+    label.resize(std::max<size_t>(label.size() + 1, 11), ' ');
+    out += "    " + label + (backend->create != nullptr ? "true" : "false") + "\n";
+  }
+  return out;
+}
 
 int usage_error(const std::string& msg) {
-  std::cout << "sccache: " << msg << "\n\n" << kHelp;
+  std::cout << "sccache: " << msg << "\n\n" << help_text();
   return 1;
 }
 
@@ -223,7 +231,7 @@ int client_main(int argc, char** argv, const EnvMap& env) {
     const std::string& a = args[i];
     if (a.empty() || a[0] != '-') break;
     if (a == "-h" || a == "--help") {
-      std::cout << kHelp;
+      std::cout << help_text();
       return 0;
     }
     if (a == "-V" || a == "--version") {

@@ -27,6 +27,10 @@ for word in --show-stats --zero-stats --start-server --stop-server --stats-forma
   grep -q -- "$word" "$RUNS/help.out" || fail "--help does not mention $word"
 done
 grep -qi 'usage' "$RUNS/help.out" || fail "--help shows no usage line"
+# The feature list comes from the storage backend table: what is built says true.
+for feature in "S3:        true" "Redis:     true" "Memcached: true" "GCS:       false" "Azure:     false"; do
+  grep -qx "    $feature" "$RUNS/help.out" || fail "--help features: no '$feature' in: $(sed -n '/Enabled/,$p' "$RUNS/help.out")"
+done
 run_to h "$SCCACHE_BIN" -h
 expect_eq "$(rc_of h)" 0 "-h exit code"
 port_closed "$SCCACHE_SERVER_PORT" || fail "--version/--help started a server"
