@@ -132,7 +132,7 @@ Expected<std::optional<std::string>> MemcachedStorage::get(const std::string& ke
   std::string why = memcached_failed(rc) && rc != MEMCACHED_NOTFOUND ? api_.memcached_last_error_message(as_mc(mc)) : "";
   release(mc);
   if (rc == MEMCACHED_NOTFOUND) return std::optional<std::string>();
-  if (memcached_failed(rc)) return make_error("get: " + why);
+  if (memcached_failed(rc)) return make_error("get: " + why, rc == MEMCACHED_TIMEOUT ? kStorageTimeout : 0);
   if (value == nullptr || len == 0) return std::optional<std::string>();
   return std::optional<std::string>(std::string(value, len));
 }
@@ -153,7 +153,7 @@ Status MemcachedStorage::put(const std::string& key, const std::string& bytes) {
     return make_error("set: entry of " + std::to_string(bytes.size()) + " bytes exceeds the memcached item size limit",
                       kStorageItemRejected);
   }
-  if (memcached_failed(rc)) return make_error("set: " + why);
+  if (memcached_failed(rc)) return make_error("set: " + why, rc == MEMCACHED_TIMEOUT ? kStorageTimeout : 0);
   return Ok{};
 }
 

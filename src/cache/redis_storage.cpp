@@ -4,14 +4,26 @@
 #include <hiredis/hiredis.h>
 #include <sys/time.h>
 
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <memory>
+#include <string_view>
 
 #include "util/url.hpp"
 
 namespace sccache {
 
 namespace {
+
+// hiredis 0.14 has no timeout error of its own: a socket timeout is an I/O error whose text is
+// the errno's (SO_RCVTIMEO/SO_SNDTIMEO give EAGAIN; a connect timeout, ETIMEDOUT).
+bool timed_out(const redisContext* c) {
+  if (c->err != REDIS_ERR_IO && c->err != REDIS_ERR_OTHER) return false;
+  std::string_view why = c->errstr;
+  return why.find(std::strerror(EAGAIN)) != std::string_view::npos ||
+         why.find(std::strerror(ETIMEDOUT)) != std::string_view::npos || why.find("timed out") != std::string_view::npos;
+}
 
 timeval to_timeval(std::chrono::milliseconds ms) {
   return timeval{static_cast<time_t>(ms.count() / 1000), static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
@@ -104,8 +116,9 @@ Expected<redisContext*> RedisStorage::acquire(bool fresh, bool& reused) const {
   if (c == nullptr) return make_error("cannot allocate a redis connection");
   if (c->err != 0) {
     std::string why = c->errstr;
+    int code = timed_out(c) ? kStorageTimeout : 0;
     redisFree(c);
-    return make_error("connect: " + why);
+    return make_error("connect: " + why, code);
   }
   redisSetTimeout(c, to_timeval(timeouts_.io));
   auto setup = [&](const std::vector<std::string>& args) -> Status {
@@ -159,8 +172,9 @@ Expected<T> RedisStorage::command(const std::vector<std::string_view>& args, Tak
       return reply;
     }
     std::string why = c->errstr[0] != '\0' ? c->errstr : "connection lost";
+    int code = timed_out(c) ? kStorageTimeout : 0;
     release(c, false);
-    return make_error(std::string(args[0]) + ": " + why);
+    return make_error(std::string(args[0]) + ": " + why, code);
   };
   // A pooled connection may have been closed by the server (restart, idle timeout): one retry
   // on a fresh connection tells that apart from a server that is really gone.

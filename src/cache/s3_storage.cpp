@@ -176,7 +176,10 @@ Expected<HttpResponse> S3Storage::send(const std::string& method, const std::str
   constexpr int kAttempts = 3;
   for (int attempt = 1;; ++attempt) {
     auto r = http_->perform(req);
-    if (!r) return make_error(method + " " + req.url + ": " + r.error().message);
+    if (!r) {
+      return make_error(method + " " + req.url + ": " + r.error().message,
+                        r.error().code == kHttpTimedOut ? kStorageTimeout : 0);
+    }
     if (!retryable(r->status) || attempt == kAttempts) return r;
     std::this_thread::sleep_for(std::chrono::milliseconds(100 << (2 * (attempt - 1))));  // 100, 400 ms
   }

@@ -12,6 +12,9 @@ namespace sccache {
 // Error::code of a put the backend refused for this item alone (e.g. larger than memcached's
 // item size limit): the backend itself is healthy, so it is not marked down for it.
 constexpr int kStorageItemRejected = 1;
+// Error::code of a get or put that got no answer within the backend's connect or io timeout:
+// counted as "Cache timeouts", not as an error.
+constexpr int kStorageTimeout = 2;
 
 class Storage {
  public:

@@ -162,7 +162,7 @@ Expected<HttpResponse> HttpClient::perform(const HttpRequest& request) {
   if (rc != CURLE_OK) {
     std::string why = errbuf[0] != '\0' ? std::string(errbuf) : std::string(api_.curl_easy_strerror(rc));
     release(h, false);
-    return make_error(why);
+    return make_error(why, rc == CURLE_OPERATION_TIMEDOUT ? kHttpTimedOut : 0);
   }
   api_.curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
   release(h, true);

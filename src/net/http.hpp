@@ -30,6 +30,9 @@ struct HttpResponse {
   std::map<std::string, std::string> headers;  // names lower-cased
 };
 
+// Error::code of a transfer that timed out (connect, or no progress for the stall timeout).
+constexpr int kHttpTimedOut = 1;
+
 struct HttpOptions {
   std::chrono::milliseconds connect_timeout{1000};
   // A transfer that makes no progress for this long fails (a total deadline would cut large
@@ -45,7 +48,8 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
-  // Transport failures (refused, timeout, DNS, TLS) are errors; any HTTP status is a response.
+  // Transport failures (refused, timeout, DNS, TLS) are errors (a timeout has code
+  // kHttpTimedOut); any HTTP status is a response.
   Expected<HttpResponse> perform(const HttpRequest& request);
 
   struct Api;

@@ -96,6 +96,17 @@ CompileService::CompileService(Storage& storage, CompilerCache& compilers, Proce
       direct_mode_(direct_mode),
       dist_(dist) {}
 
+// A lookup that timed out is a "Cache timeout", any other failure a "Cache error"; both are misses.
+void CompileService::count_lookup_failure(const Error& error, const char* lang) {
+  stats_.update([&](ServerStats& s) {
+    if (error.code == kStorageTimeout) {
+      ++s.cache_timeouts;
+    } else {
+      ++s.cache_errors[lang];
+    }
+  });
+}
+
 bool CompileService::entry_still_valid(const ManifestEntry& entry) {
   for (const auto& d : entry.dirs) {  // shadowing candidates: still absent, or unchanged
     auto st = stat_file(d.path);
@@ -114,7 +125,7 @@ std::optional<CompileFinished> CompileService::try_direct(const CompilerInfo& co
   if (!got) {
     // The backend logs the outage once per burst; each failed lookup is counted.
     spdlog::debug("manifest lookup failed: {}", got.error().message);
-    stats_.update([](ServerStats& s) { ++s.cache_errors[kLang]; });
+    count_lookup_failure(got.error(), kLang);
     return std::nullopt;
   }
   if (!got->has_value()) return std::nullopt;
@@ -281,7 +292,7 @@ std::optional<CompileFinished> CompileService::try_hit(const CompilerInfo& compi
   auto got = storage_.get(key);
   if (!got) {
     spdlog::debug("cache read failed for {}: {}", key, got.error().message);
-    stats_.update([](ServerStats& s) { ++s.cache_errors[kLang]; });
+    count_lookup_failure(got.error(), kLang);
     return std::nullopt;
   }
   if (!got->has_value()) {

@@ -45,6 +45,7 @@ class CompileService {
   CompileOutcome run_job(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv);
   // rustc (rust_compile.cpp): dep-info pre-pass, key, replay or compile.
   CompileOutcome handle_rust(const CompilerInfo& compiler, const Invocation& inv);
+  void count_lookup_failure(const Error& error, const char* lang);
   // The cache write, run after the reply; `record` (may be empty) runs if it succeeded.
   std::function<void()> store_later(std::string key, CacheEntry entry, std::function<void()> record);
   std::optional<CompileFinished> try_hit(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv,

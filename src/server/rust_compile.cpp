@@ -171,7 +171,7 @@ CompileOutcome CompileService::handle_rust(const CompilerInfo& compiler, const I
     auto got = storage_.get(key);
     if (!got) {
       spdlog::debug("cache read failed for {}: {}", key, got.error().message);
-      stats_.update([](ServerStats& s) { ++s.cache_errors[kRust]; });
+      count_lookup_failure(got.error(), kRust);
     } else if (got->has_value()) {
       auto entry = decode_entry(**got, key);
       if (!entry) {
