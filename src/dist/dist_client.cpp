@@ -89,7 +89,7 @@ Expected<SchedulerStatus> DistClient::status() {
   if (!j.is_object() || !j["num_servers"].is_number_unsigned() || !j["num_cpus"].is_number_unsigned()) {
     return make_error("scheduler status: unexpected reply " + r.body.substr(0, 200));
   }
-  return SchedulerStatus{j["num_servers"].get<uint64_t>(), j["num_cpus"].get<uint64_t>()};
+  return SchedulerStatus{j["num_servers"].get<uint64_t>(), j["num_cpus"].get<uint64_t>(), 0};
 }
 
 Expected<JobAlloc> DistClient::alloc_job(const std::string& archive_id) {

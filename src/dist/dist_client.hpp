@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "dist/common/messages.hpp"  // SchedulerStatus
 #include "net/http.hpp"
 #include "util/expected.hpp"
 
@@ -22,11 +23,6 @@ namespace sccache::dist {
 // Error::code values. kFatal = a 4xx reply from the scheduler to alloc_job or to the certificate
 // fetch (e.g. a wrong client token): SPEC 7.2 makes that compile fail instead of falling back.
 inline constexpr int kDistFatal = 401;
-
-struct SchedulerStatus {
-  uint64_t num_servers = 0;
-  uint64_t num_cpus = 0;
-};
 
 struct JobAlloc {
   std::string auth;  // the job token for the build server

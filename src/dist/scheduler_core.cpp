@@ -7,8 +7,6 @@ namespace sccache::dist {
 
 namespace {
 
-constexpr std::array<std::string_view, 4> kJobStateNames = {"pending", "ready", "started", "complete"};
-
 // a/b < c/d for b, d > 0, exactly and without overflow (compares the continued fractions).
 bool ratio_less(uint64_t a, uint64_t b, uint64_t c, uint64_t d) {
   for (;;) {
@@ -34,18 +32,6 @@ std::string transition_error(uint64_t job_id, JobState from, JobState to) {
 }
 
 }  // namespace
-
-std::string_view job_state_name(JobState state) {
-  auto index = static_cast<size_t>(state);
-  return index < kJobStateNames.size() ? kJobStateNames[index] : std::string_view("unknown");
-}
-
-std::optional<JobState> parse_job_state(std::string_view name) {
-  for (size_t i = 0; i < kJobStateNames.size(); ++i) {
-    if (kJobStateNames[i] == name) return static_cast<JobState>(i);
-  }
-  return std::nullopt;
-}
 
 SchedulerCore::SchedulerCore(SchedulerOptions options) : options_(options) {}
 

@@ -19,15 +19,10 @@
 #include <string_view>
 #include <utility>
 
+#include "dist/common/messages.hpp"  // JobState, SchedulerStatus
 #include "util/expected.hpp"
 
 namespace sccache::dist {
-
-// Wire values (bincode variant index) are the enumerator order: Pending=0 … Complete=3.
-enum class JobState { pending, ready, started, complete };
-
-std::string_view job_state_name(JobState state);                 // "pending", "ready", "started", "complete"
-std::optional<JobState> parse_job_state(std::string_view name);  // inverse of job_state_name
 
 using TimePoint = std::chrono::steady_clock::time_point;
 
@@ -56,12 +51,6 @@ struct Allocation {
   std::string server_id;
   std::string jwt_key;      // sign the job token with this
   std::string cert_digest;  // sent to the client, which fetches the certificate if it lacks it
-};
-
-struct SchedulerStatus {
-  uint64_t num_servers = 0;  // live servers
-  uint64_t num_cpus = 0;     // summed over them
-  uint64_t in_progress = 0;  // jobs they hold (allocated and not complete)
 };
 
 class SchedulerCore {
