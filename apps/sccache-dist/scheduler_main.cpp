@@ -10,9 +10,9 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
-#include "dist/auth.hpp"
-#include "dist/dist_config.hpp"
-#include "dist/scheduler_core.hpp"
+#include "distributed/common/auth.hpp"
+#include "distributed/common/dist_config.hpp"
+#include "distributed/scheduler/scheduler_core.hpp"
 #include "dist_main.hpp"
 #include "http_front.hpp"
 #include "util/log.hpp"

@@ -12,14 +12,14 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "dist/archive.hpp"
-#include "dist/auth.hpp"
-#include "dist/dist_config.hpp"
-#include "dist/docker_builder.hpp"
-#include "dist/sandbox.hpp"
-#include "dist/run_job.hpp"
-#include "dist/scheduler_core.hpp"
-#include "dist/toolchain_cache.hpp"
+#include "distributed/build_server/archive.hpp"
+#include "distributed/common/auth.hpp"
+#include "distributed/common/dist_config.hpp"
+#include "distributed/build_server/docker_builder.hpp"
+#include "distributed/build_server/sandbox.hpp"
+#include "distributed/build_server/run_job.hpp"
+#include "distributed/common/messages.hpp"
+#include "distributed/build_server/toolchain_cache.hpp"
 #include "dist_main.hpp"
 #include "http_front.hpp"
 #include "util/fs.hpp"

@@ -7,7 +7,7 @@
 #include <iostream>
 
 #include "client/connection.hpp"
-#include "dist/toolchain_pkg.hpp"
+#include "distributed/client/toolchain_pkg.hpp"
 #include "util/fs.hpp"
 #include "util/process.hpp"
 #include "util/strings.hpp"

@@ -1,4 +1,4 @@
-#include "dist/client_toolchains.hpp"
+#include "distributed/client/client_toolchains.hpp"
 
 #include <sys/stat.h>
 #include <utime.h>

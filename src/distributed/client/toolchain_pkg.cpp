@@ -1,4 +1,4 @@
-#include "dist/toolchain_pkg.hpp"
+#include "distributed/client/toolchain_pkg.hpp"
 
 #include <elf.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "dist/dist_config.hpp"
+#include "distributed/common/dist_config.hpp"
 
 #include <arpa/inet.h>
 
@@ -7,7 +7,7 @@
 #include <toml++/toml.h>
 
 #include "config/toml_keys.hpp"
-#include "dist/auth.hpp"
+#include "distributed/common/auth.hpp"
 #include "util/fs.hpp"
 #include "util/strings.hpp"
 

@@ -19,7 +19,7 @@
 #include <string_view>
 #include <utility>
 
-#include "dist/common/messages.hpp"  // JobState, SchedulerStatus
+#include "distributed/common/messages.hpp"  // JobState, SchedulerStatus
 #include "util/expected.hpp"
 
 namespace sccache::dist {

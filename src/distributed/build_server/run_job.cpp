@@ -1,8 +1,8 @@
-#include "dist/run_job.hpp"
+#include "distributed/build_server/run_job.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include "dist/archive.hpp"
+#include "distributed/build_server/archive.hpp"
 #include "util/base64.hpp"
 
 namespace sccache::dist {

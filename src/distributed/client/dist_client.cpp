@@ -1,8 +1,8 @@
-#include "dist/dist_client.hpp"
+#include "distributed/client/dist_client.hpp"
 
 #include <nlohmann/json.hpp>
 
-#include "dist/tar_writer.hpp"
+#include "distributed/common/tar_writer.hpp"
 #include "util/base64.hpp"
 
 namespace sccache::dist {

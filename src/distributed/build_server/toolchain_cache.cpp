@@ -1,4 +1,4 @@
-#include "dist/toolchain_cache.hpp"
+#include "distributed/build_server/toolchain_cache.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "dist/tar_writer.hpp"
+#include "distributed/common/tar_writer.hpp"
 #include "util/expected.hpp"
 
 namespace sccache::dist {

@@ -29,7 +29,7 @@
 #include <string_view>
 #include <vector>
 
-#include "dist/tar_writer.hpp"  // ArchiveFile, make_tar_gz
+#include "distributed/common/tar_writer.hpp"  // ArchiveFile, make_tar_gz
 #include "util/expected.hpp"
 
 namespace sccache::dist {

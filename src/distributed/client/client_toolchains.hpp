@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "dist/toolchain_pkg.hpp"
+#include "distributed/client/toolchain_pkg.hpp"
 #include "util/expected.hpp"
 
 namespace sccache::dist {

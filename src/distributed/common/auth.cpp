@@ -1,4 +1,4 @@
-#include "dist/auth.hpp"
+#include "distributed/common/auth.hpp"
 
 #include <jwt.h>
 #include <openssl/bio.h>

@@ -1,4 +1,4 @@
-#include "dist/tar_writer.hpp"
+#include "distributed/common/tar_writer.hpp"
 
 // Headers only: the library itself is loaded with dlopen (see load_api).
 #include <archive.h>

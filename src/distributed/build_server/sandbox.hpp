@@ -84,7 +84,7 @@ class OverlayBuilder final : public Builder {
  public:
   // Checks: running as root, `bwrap --version` >= 0.3.0 (the error names the version found),
   // overlay in /proc/filesystems, openat2/pidfd_open available; prepares build_dir with
-  // prepare_build_dir (dist/overlay_host.hpp: marked, only builds/ ever deleted). bwrap_path without
+  // prepare_build_dir (overlay_host.hpp: marked, only builds/ ever deleted). bwrap_path without
   // '/' is looked up in PATH.
   static Expected<std::unique_ptr<OverlayBuilder>> create(std::string build_dir, std::string bwrap_path = "bwrap");
 

@@ -39,7 +39,7 @@
 #include <string>
 #include <vector>
 
-#include "dist/sandbox.hpp"
+#include "distributed/build_server/sandbox.hpp"
 #include "util/expected.hpp"
 
 namespace sccache::dist {

@@ -1,4 +1,4 @@
-#include "dist/common/messages.hpp"
+#include "distributed/common/messages.hpp"
 
 #include <array>
 #include <cstddef>

@@ -2,7 +2,7 @@
 // Writing tar archives (toolchains and job inputs sent to sccache-dist build servers). libarchive is
 // loaded with dlopen on first use (util/dynlib.hpp), so that the sccache binary, which starts once
 // per wrapped compile and mostly never writes a tar, does not load libarchive and its dependencies.
-// Reading and safe extraction (server side) are in dist/archive.hpp.
+// Reading and safe extraction (server side) are in distributed/build_server/archive.hpp.
 #include <cstdint>
 #include <string>
 #include <string_view>

@@ -1,4 +1,4 @@
-#include "dist/docker_builder.hpp"
+#include "distributed/build_server/docker_builder.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -19,8 +19,8 @@
 #include <system_error>
 #include <thread>
 
-#include "dist/archive.hpp"
-#include "dist/toolchain_cache.hpp"
+#include "distributed/build_server/archive.hpp"
+#include "distributed/build_server/toolchain_cache.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
 #include "util/unique_fd.hpp"

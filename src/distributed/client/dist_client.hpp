@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include "dist/common/messages.hpp"  // SchedulerStatus
+#include "distributed/common/messages.hpp"  // SchedulerStatus
 #include "net/http.hpp"
 #include "util/expected.hpp"
 

@@ -1,4 +1,4 @@
-#include "dist/scheduler_core.hpp"
+#include "distributed/scheduler/scheduler_core.hpp"
 
 #include <array>
 #include <vector>

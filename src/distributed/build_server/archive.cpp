@@ -1,4 +1,4 @@
-#include "dist/archive.hpp"
+#include "distributed/build_server/archive.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -26,7 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "dist/archive.hpp"
+#include "distributed/build_server/archive.hpp"
 #include "util/expected.hpp"
 
 namespace sccache::dist {
