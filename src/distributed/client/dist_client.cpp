@@ -85,11 +85,9 @@ Expected<SchedulerStatus> DistClient::status() {
   req.url = base_ + "api/v1/scheduler/status";
   SCCACHE_TRY(r, sched_->perform(req));
   if (r.status != 200) return make_error("scheduler status: " + http_error(r));
-  SCCACHE_TRY(j, parse_json(r, "scheduler status"));
-  if (!j.is_object() || !j["num_servers"].is_number_unsigned() || !j["num_cpus"].is_number_unsigned()) {
-    return make_error("scheduler status: unexpected reply " + r.body.substr(0, 200));
-  }
-  return SchedulerStatus{j["num_servers"].get<uint64_t>(), j["num_cpus"].get<uint64_t>(), 0};
+  auto status = decode_scheduler_status(r.body);
+  if (!status) return make_error("scheduler status: " + status.error().message);
+  return *status;
 }
 
 Expected<JobAlloc> DistClient::alloc_job(const std::string& archive_id) {
