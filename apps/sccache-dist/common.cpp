@@ -14,7 +14,7 @@
 #include <cstring>
 #include <iostream>
 
-#include "dist/dist_config.hpp"
+#include "distributed/common/dist_config.hpp"
 #include "dist_main.hpp"
 #include "util/hash.hpp"
 #include "util/strings.hpp"

@@ -20,7 +20,7 @@
 #include <cstdint>
 #include <string>
 
-#include "dist/dist_config.hpp"
+#include "distributed/common/dist_config.hpp"
 #include "util/expected.hpp"
 
 namespace sccache::dist {

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "dist/auth.hpp"
-#include "dist/dist_config.hpp"
+#include "distributed/common/auth.hpp"
+#include "distributed/common/dist_config.hpp"
 #include "dist_main.hpp"
 #include "util/log.hpp"
 

@@ -10,9 +10,9 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
-#include "dist/auth.hpp"
-#include "dist/dist_config.hpp"
-#include "dist/scheduler_core.hpp"
+#include "distributed/common/auth.hpp"
+#include "distributed/common/dist_config.hpp"
+#include "distributed/scheduler/scheduler_core.hpp"
 #include "dist_main.hpp"
 #include "http_front.hpp"
 #include "util/log.hpp"
@@ -144,8 +144,8 @@ class Scheduler {
       reply(res, json{{"Success", nullptr}});
     });
     http.Get("/api/v1/scheduler/status", [this](const httplib::Request&, httplib::Response& res) {
-      auto s = core_.status(now());
-      reply(res, json{{"num_servers", s.num_servers}, {"num_cpus", s.num_cpus}, {"in_progress", s.in_progress}});
+      res.status = 200;
+      res.set_content(encode_scheduler_status(core_.status(now())), "application/json");
     });
   }
 

@@ -7,19 +7,18 @@
 #include <cstring>
 #include <condition_variable>
 #include <httplib.h>
-#include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "dist/archive.hpp"
-#include "dist/auth.hpp"
-#include "dist/dist_config.hpp"
-#include "dist/docker_builder.hpp"
-#include "dist/sandbox.hpp"
-#include "dist/run_job.hpp"
-#include "dist/scheduler_core.hpp"
-#include "dist/toolchain_cache.hpp"
+#include "distributed/build_server/archive.hpp"
+#include "distributed/build_server/build_server_core.hpp"
+#include "distributed/common/auth.hpp"
+#include "distributed/common/dist_config.hpp"
+#include "distributed/build_server/docker_builder.hpp"
+#include "distributed/build_server/sandbox.hpp"
+#include "distributed/build_server/run_job.hpp"
+#include "distributed/common/messages.hpp"
+#include "distributed/build_server/toolchain_cache.hpp"
 #include "dist_main.hpp"
 #include "http_front.hpp"
 #include "util/fs.hpp"
@@ -60,7 +59,8 @@ class BuildServer {
         builder_(std::move(builder)),
         cert_(std::move(cert)),
         toolchains_(join_path(config_.cache_dir, "tc"), config_.toolchain_cache_size),
-        jwt_key_(random_bytes(32)) {
+        jwt_key_(random_bytes(32)),
+        core_(jwt_key_, [this](uint64_t job_id, JobState state) { report_state(job_id, state); }) {
     auto nonce = random_bytes(8);
     for (unsigned char c : nonce) nonce_ = (nonce_ << 8) | c;
   }
@@ -129,10 +129,7 @@ class BuildServer {
       }
       std::string archive_id = body["archive_id"].get<std::string>();
       bool need = !toolchains_.contains(archive_id);
-      {
-        std::lock_guard lock(mu_);
-        jobs_[job_id] = Job{archive_id, need ? JobState::pending : JobState::ready};
-      }
+      core_.assign(job_id, archive_id, need);
       reply(res, json{{"state", need ? "pending" : "ready"}, {"need_toolchain", need}});
     });
     http.Post(R"(/api/v1/distserver/submit_toolchain/(\d+))",
@@ -149,7 +146,7 @@ class BuildServer {
   void submit_toolchain(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
     uint64_t job_id = 0;
     if (!job_ok(req, res, reader, job_id)) return;
-    auto archive_id = job_archive(job_id);
+    auto archive_id = core_.archive_of(job_id);
     if (!archive_id) {
       HttpFront::discard_body(req, reader);
       return reply(res, json("JobNotFound"));
@@ -157,12 +154,12 @@ class BuildServer {
     std::string archive;
     if (!HttpFront::read_body(req, res, reader, config_.max_toolchain_size, "max_toolchain_size", archive)) {
       spdlog::warn("job {}: toolchain refused: {}", job_id, res.body);
-      return finish(job_id);  // the client compiles locally: free the slot
+      return core_.finish(job_id);  // the client compiles locally: free the slot
     }
-    advance(job_id, JobState::ready);
+    core_.advance(job_id, JobState::ready);
     if (auto st = toolchains_.put(*archive_id, archive); !st) {
       spdlog::warn("job {}: toolchain refused: {}", job_id, st.error().message);
-      finish(job_id);
+      core_.finish(job_id);
       return reply(res, json{{"CannotCache", st.error().message}});
     }
     reply(res, json("Success"));
@@ -171,7 +168,7 @@ class BuildServer {
   void run_job_route(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
     uint64_t job_id = 0;
     if (!job_ok(req, res, reader, job_id)) return;
-    auto archive_id = job_archive(job_id);
+    auto archive_id = core_.archive_of(job_id);
     if (!archive_id) {
       HttpFront::discard_body(req, reader);
       return reply(res, json("JobNotFound"));
@@ -180,67 +177,25 @@ class BuildServer {
     struct Finish {
       BuildServer* server;
       uint64_t id;
-      ~Finish() { server->finish(id); }
+      ~Finish() { server->core_.finish(id); }
     } finish_guard{this, job_id};
     std::string body;
     if (!HttpFront::read_body(req, res, reader, config_.max_job_input_size, "max_job_input_size", body)) return;
     run_job(job_id, *archive_id, std::move(body), res);
   }
 
-  // Job tokens are HS256 JWTs {"job_id": N} signed with this server's key: valid only for that
-  // job on this server.
-  // Checked from the headers alone; a refused request's body is discarded unread.
+  // The job token (BuildServerCore::check_token), checked from the headers alone; a refused
+  // request's body is discarded unread.
   bool job_ok(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader,
               uint64_t& job_id) {
-    std::string h = req.get_header_value("Authorization");
-    std::string code = "invalid_jwt";
-    std::string why;
-    if (h.rfind("Bearer ", 0) != 0) {
-      code = "no_bearer_auth";
-      why = "no bearer token";
-    } else if (auto claims = jwt_hs256_verify(h.substr(7), jwt_key_); !claims) {
-      why = claims.error().message;
-    } else if (auto path_id = parse_job_id(req.matches[1].str());
-               !path_id || !(*claims)["job_id"].is_number_unsigned() || (*claims)["job_id"].get<uint64_t>() != *path_id) {
-      why = "the token is for another job";
-    } else {
-      job_id = *path_id;
+    auto check = core_.check_token(req.get_header_value("Authorization"), parse_job_id(req.matches[1].str()));
+    if (check.job_id) {
+      job_id = *check.job_id;
       return true;
     }
     HttpFront::discard_body(req, reader);
-    unauthorized(res, code, why);
+    unauthorized(res, check.code, check.why);
     return false;
-  }
-
-  // Reports the states between the job's current one and `target` (the scheduler accepts only
-  // pending -> ready -> started -> complete, one step at a time).
-  void advance(uint64_t job_id, JobState target) {
-    std::vector<JobState> steps;
-    {
-      std::lock_guard lock(mu_);
-      auto it = jobs_.find(job_id);
-      if (it == jobs_.end()) return;
-      for (auto s = it->second.state; s < target;) {
-        s = static_cast<JobState>(static_cast<int>(s) + 1);
-        steps.push_back(s);
-      }
-      it->second.state = std::max(it->second.state, target);
-    }
-    for (auto s : steps) report_state(job_id, s);
-  }
-
-  // The job is over (ran, or cannot run): complete it at the scheduler and forget it.
-  void finish(uint64_t job_id) {
-    advance(job_id, JobState::complete);
-    std::lock_guard lock(mu_);
-    jobs_.erase(job_id);
-  }
-
-  std::optional<std::string> job_archive(uint64_t job_id) {
-    std::lock_guard lock(mu_);
-    auto it = jobs_.find(job_id);
-    if (it == jobs_.end()) return std::nullopt;
-    return it->second.archive_id;
   }
 
   // Body: u32 big-endian length, that many bytes of JSON {command: {executable, arguments,
@@ -254,7 +209,7 @@ class BuildServer {
     if (!job) return reply(res, json{{"description", job.error().message}}, 400);
     auto lease = toolchains_.acquire(archive_id);
     if (!lease) return reply(res, json{{"description", "toolchain unavailable: " + lease.error().message}}, 500);
-    advance(job_id, JobState::started);
+    core_.advance(job_id, JobState::started);
     job->toolchain_dir = lease->dir();
     job->toolchain_id = archive_id;
     job->toolchain_archive = toolchains_.archive_path(archive_id);  // kept there by the lease
@@ -274,12 +229,7 @@ class BuildServer {
   ToolchainCache toolchains_;
   std::string jwt_key_;
   uint64_t nonce_ = 0;
-  std::mutex mu_;
-  struct Job {
-    std::string archive_id;
-    JobState state;  // as last reported to the scheduler
-  };
-  std::map<uint64_t, Job> jobs_;  // guarded by mu_
+  BuildServerCore core_;  // the job table; after jwt_key_, which it is made from
 };
 
 }  // namespace

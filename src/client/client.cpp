@@ -9,7 +9,7 @@
 
 #include "cache/storage_backend.hpp"
 #include "client/connection.hpp"
-#include "dist/toolchain_pkg.hpp"
+#include "distributed/client/toolchain_pkg.hpp"
 #include "util/fs.hpp"
 #include "util/process.hpp"
 #include "util/strings.hpp"

@@ -13,8 +13,8 @@
 #include <string>
 
 #include "config/config.hpp"
-#include "dist/client_toolchains.hpp"
-#include "dist/dist_client.hpp"
+#include "distributed/client/client_toolchains.hpp"
+#include "distributed/client/dist_client.hpp"
 
 namespace sccache {
 

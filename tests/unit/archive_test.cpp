@@ -1,6 +1,6 @@
 // Safe archive extraction: hostile tars are refused before anything is written; good ones (merged-/usr
 // symlinks, icecc layouts, every supported compression) extract with links and modes intact.
-#include "dist/archive.hpp"
+#include "distributed/build_server/archive.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -10,8 +10,8 @@
 #include <memory>
 #include <vector>
 
-#include "dist/auth.hpp"
-#include "dist/dist_config.hpp"
+#include "distributed/common/auth.hpp"
+#include "distributed/common/dist_config.hpp"
 
 namespace sccache::dist {
 namespace {

@@ -7,9 +7,9 @@
 
 #include "compiler/gcc_args.hpp"
 #include "config/config.hpp"
-#include "dist/archive.hpp"
-#include "dist/client_toolchains.hpp"
-#include "dist/dist_client.hpp"
+#include "distributed/build_server/archive.hpp"
+#include "distributed/client/client_toolchains.hpp"
+#include "distributed/client/dist_client.hpp"
 #include "util/base64.hpp"
 #include "util/fs.hpp"
 #include "util/hash.hpp"

@@ -1,11 +1,11 @@
-// The build server's run_job request (dist/run_job.hpp): every field type-checked before a job
+// The build server's run_job request (distributed/build_server/run_job.hpp): every field type-checked before a job
 // starts, inputs bounded by max_job_input_size, and the Complete reply.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "dist/run_job.hpp"
-#include "dist/tar_writer.hpp"
+#include "distributed/build_server/run_job.hpp"
+#include "distributed/common/tar_writer.hpp"
 #include "util/base64.hpp"
 
 namespace sccache::dist {

@@ -1,4 +1,4 @@
-// The overlay builder (src/dist/sandbox.hpp) against the real thing: bubblewrap, overlayfs and a
+// The overlay builder (src/distributed/build_server/sandbox.hpp) against the real thing: bubblewrap, overlayfs and a
 // gcc toolchain packaged from this host with tests/system/data/pkg-toolchain.sh. Skipped (with the
 // reason) when not root, without bwrap, overlayfs or gcc.
 #include <arpa/inet.h>
@@ -17,8 +17,8 @@
 #include <map>
 #include <set>
 
-#include "dist/overlay_host.hpp"
-#include "dist/sandbox.hpp"
+#include "distributed/build_server/overlay_host.hpp"
+#include "distributed/build_server/sandbox.hpp"
 #include "util/fs.hpp"
 #include "util/hash.hpp"
 #include "util/process.hpp"

@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "dist/scheduler_core.hpp"
+#include "distributed/scheduler/scheduler_core.hpp"
 
 namespace sccache::dist {
 namespace {

@@ -1,6 +1,6 @@
 // Build-server toolchain cache: digests verified, unpack on first use (once), LRU eviction that never
 // touches a leased toolchain, state rebuilt after a restart, bad archives deleted.
-#include "dist/toolchain_cache.hpp"
+#include "distributed/build_server/toolchain_cache.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -15,7 +15,7 @@
 #include <random>
 #include <thread>
 
-#include "dist/archive.hpp"
+#include "distributed/build_server/archive.hpp"
 #include "util/fs.hpp"
 #include "util/hash.hpp"
 

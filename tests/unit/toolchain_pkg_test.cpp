@@ -2,7 +2,7 @@
 // tmp/, are sorted, keep symlink chains as links, pass the server's extraction checks, and really run
 // gcc inside an otherwise empty root. gcc is packaged once for the suite (a few seconds); clang
 // tests only collect the file list (no gzip) and skip when clang is missing.
-#include "dist/toolchain_pkg.hpp"
+#include "distributed/client/toolchain_pkg.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -15,7 +15,7 @@
 #include <map>
 #include <optional>
 
-#include "dist/archive.hpp"
+#include "distributed/build_server/archive.hpp"
 #include "util/fs.hpp"
 #include "util/process.hpp"
 #include "util/strings.hpp"

@@ -1,0 +1,226 @@
+#include "distributed/client/dist_client.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "distributed/common/tar_writer.hpp"
+#include "util/base64.hpp"
+
+namespace sccache::dist {
+
+using json = nlohmann::json;
+
+namespace {
+
+std::string reason_phrase(long status) {  // NOLINT(google-runtime-int): libcurl's type
+  switch (status) {
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 413: return "Payload Too Large";
+    case 500: return "Internal Server Error";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    default: return "";
+  }
+}
+
+// "http error status: 401 Unauthorized (bearer_auth_failed: <body>)": what sccache prints, plus
+// the reason the peer gave.
+std::string http_error(const HttpResponse& r) {
+  std::string msg = "http error status: " + std::to_string(r.status);
+  if (auto phrase = reason_phrase(r.status); !phrase.empty()) msg += " " + phrase;
+  std::string detail;
+  if (auto it = r.headers.find("www-authenticate"); it != r.headers.end()) {
+    auto q = it->second.find("error=\"");
+    if (q != std::string::npos) detail = it->second.substr(q + 7, it->second.find('"', q + 7) - q - 7);
+  }
+  std::string body = r.body.substr(0, 300);
+  auto parsed = json::parse(body, nullptr, false);
+  if (parsed.is_object() && parsed.contains("description") && parsed["description"].is_string()) {
+    body = parsed["description"].get<std::string>();
+  } else if (parsed.is_string()) {
+    body = parsed.get<std::string>();
+  }
+  while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
+  if (!body.empty()) detail += detail.empty() ? body : ": " + body;
+  if (!detail.empty()) msg += " (" + detail + ")";
+  return msg;
+}
+
+Expected<json> parse_json(const HttpResponse& r, const std::string& what) {
+  auto j = json::parse(r.body, nullptr, false);
+  if (j.is_discarded()) return make_error(what + ": reply is not JSON: " + r.body.substr(0, 200));
+  return j;
+}
+
+void put_u32_be(std::string& out, uint32_t v) {
+  out.push_back(static_cast<char>((v >> 24) & 0xff));
+  out.push_back(static_cast<char>((v >> 16) & 0xff));
+  out.push_back(static_cast<char>((v >> 8) & 0xff));
+  out.push_back(static_cast<char>(v & 0xff));
+}
+
+}  // namespace
+
+Expected<std::unique_ptr<DistClient>> DistClient::create(const std::string& scheduler_url, std::string token) {
+  std::string base = scheduler_url;
+  if (base.rfind("http://", 0) != 0 && base.rfind("https://", 0) != 0) {
+    return make_error("dist.scheduler_url `" + scheduler_url + "` must start with http:// or https://");
+  }
+  if (base.back() != '/') base.push_back('/');
+  HttpOptions options;
+  options.connect_timeout = std::chrono::milliseconds(5000);
+  // A compile may run for minutes without a byte on the wire; SPEC 7.2's client timeout.
+  options.stall_timeout = std::chrono::milliseconds(600'000);
+  SCCACHE_TRY(http, HttpClient::create(options));
+  options.stall_timeout = std::chrono::milliseconds(30'000);
+  SCCACHE_TRY(sched, HttpClient::create(options));
+  return std::unique_ptr<DistClient>(
+      new DistClient(std::move(sched), std::move(http), std::move(base), std::move(token)));
+}
+
+Expected<SchedulerStatus> DistClient::status() {
+  HttpRequest req;
+  req.url = base_ + "api/v1/scheduler/status";
+  SCCACHE_TRY(r, sched_->perform(req));
+  if (r.status != 200) return make_error("scheduler status: " + http_error(r));
+  auto status = decode_scheduler_status(r.body);
+  if (!status) return make_error("scheduler status: " + status.error().message);
+  return *status;
+}
+
+Expected<JobAlloc> DistClient::alloc_job(const std::string& archive_id) {
+  HttpRequest req;
+  req.method = "POST";
+  req.url = base_ + "api/v1/scheduler/alloc_job";
+  req.headers = {{"Authorization", "Bearer " + token_}, {"Content-Type", "application/json"}};
+  req.body = json{{"archive_id", archive_id}}.dump();
+  SCCACHE_TRY(r, sched_->perform(req));
+  if (r.status >= 400 && r.status < 500) return Error{"alloc_job: " + http_error(r), kDistFatal};
+  if (r.status != 200) return make_error("alloc_job: " + http_error(r));
+  SCCACHE_TRY(j, parse_json(r, "alloc_job"));
+  if (j.is_object() && j.contains("Fail")) {
+    const auto& fail = j["Fail"];
+    std::string msg = fail.is_object() && fail.contains("msg") && fail["msg"].is_string()
+                          ? fail["msg"].get<std::string>()
+                          : fail.dump();
+    return make_error("alloc_job: the scheduler has no capacity: " + msg);
+  }
+  try {
+    const auto& s = j.at("Success");
+    const auto& a = s.at("job_alloc");
+    JobAlloc alloc;
+    alloc.auth = a.at("auth").get<std::string>();
+    alloc.job_id = a.at("job_id").get<uint64_t>();
+    alloc.server_id = a.at("server_id").get<std::string>();
+    alloc.need_toolchain = s.at("need_toolchain").get<bool>();
+    const auto& d = s.value("cert_digest", json());
+    alloc.cert_digest = d.is_string() ? d.get<std::string>() : d.dump();
+    return alloc;
+  } catch (const json::exception& e) {
+    return make_error(std::string("alloc_job: unexpected reply: ") + e.what());
+  }
+}
+
+Expected<std::string> DistClient::cert_for(const JobAlloc& job) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = certs_.find(job.server_id);
+    if (it != certs_.end() && it->second.first == job.cert_digest) return it->second.second;
+  }
+  HttpRequest req;
+  req.url = base_ + "api/v1/scheduler/server_certificate/" + job.server_id;
+  SCCACHE_TRY(r, sched_->perform(req));
+  if (r.status >= 400 && r.status < 500) return Error{"server_certificate: " + http_error(r), kDistFatal};
+  if (r.status != 200) return make_error("server_certificate: " + http_error(r));
+  SCCACHE_TRY(j, parse_json(r, "server_certificate"));
+  if (!j.is_object() || !j["cert_pem"].is_string()) return make_error("server_certificate: unexpected reply");
+  const auto& d = j.value("cert_digest", json());
+  std::string digest = d.is_string() ? d.get<std::string>() : d.dump();
+  if (!job.cert_digest.empty() && digest != job.cert_digest) {
+    return make_error("server_certificate: " + job.server_id + " changed its certificate since the allocation");
+  }
+  std::string pem = j["cert_pem"].get<std::string>();
+  std::lock_guard lock(mu_);
+  certs_[job.server_id] = {digest, pem};
+  return pem;
+}
+
+Expected<HttpResponse> DistClient::to_server(const JobAlloc& job, const std::string& what, std::string body) {
+  SCCACHE_TRY(pem, cert_for(job));
+  HttpRequest req;
+  req.method = "POST";
+  req.url = "https://" + job.server_id + "/api/v1/distserver/" + what + "/" + std::to_string(job.job_id);
+  req.headers = {{"Authorization", "Bearer " + job.auth}, {"Content-Type", "application/octet-stream"}};
+  req.body = std::move(body);
+  req.ca_pem = std::move(pem);
+  req.accept_gzip = true;
+  auto r = http_->perform(req);
+  if (!r) return make_error(what + " at " + job.server_id + ": " + r.error().message);
+  if (r->status != 200) return make_error(what + " at " + job.server_id + ": " + http_error(*r));
+  return r;
+}
+
+Status DistClient::submit_toolchain(const JobAlloc& job, const std::string& archive) {
+  SCCACHE_TRY(r, to_server(job, "submit_toolchain", archive));
+  auto j = json::parse(r.body, nullptr, false);
+  if (j.is_string() && j.get<std::string>() == "Success") return Ok{};
+  return make_error("submit_toolchain at " + job.server_id + ": " + r.body.substr(0, 300));
+}
+
+Expected<std::string> encode_run_job(const CompileCommand& command, const std::vector<std::string>& outputs,
+                                     const std::vector<JobInput>& inputs) {
+  json env = json::array();
+  for (const auto& [k, v] : command.env_vars) env.push_back(json::array({k, v}));
+  std::string header = json{
+      {"command",
+       {{"executable", command.executable}, {"arguments", command.arguments}, {"env_vars", env}, {"cwd", command.cwd}}},
+      {"outputs", outputs}}.dump(-1, ' ', false, json::error_handler_t::strict);
+  std::vector<ArchiveFile> files;
+  files.reserve(inputs.size());
+  for (const auto& in : inputs) {
+    if (in.path.empty() || in.path[0] != '/') return make_error("dist input path must be absolute: `" + in.path + "`");
+    files.push_back({in.path.substr(1), in.data, in.mode});
+  }
+  SCCACHE_TRY(tar, make_tar_gz(files));
+  std::string body;
+  body.reserve(4 + header.size() + tar.size());
+  put_u32_be(body, static_cast<uint32_t>(header.size()));
+  body += header;
+  body += tar;
+  return body;
+}
+
+Expected<JobResult> decode_run_job_reply(const std::string& body) {
+  auto j = json::parse(body, nullptr, false);
+  if (!j.is_object() || !j.contains("Complete")) return make_error("run_job: " + body.substr(0, 300));
+  try {
+    const auto& c = j.at("Complete");
+    const auto& o = c.at("output");
+    JobResult result;
+    result.code = o.at("code").get<int>();
+    if (o.contains("signal") && o["signal"].is_number_integer() && o["signal"].get<int>() != 0)
+      result.signal = o["signal"].get<int>();
+    SCCACHE_TRY(out, base64url_decode(o.at("stdout").get<std::string>()));
+    SCCACHE_TRY(err, base64url_decode(o.at("stderr").get<std::string>()));
+    result.stdout_data = std::move(out);
+    result.stderr_data = std::move(err);
+    for (const auto& pair : c.at("outputs")) {
+      SCCACHE_TRY(data, base64url_decode(pair.at(1).get<std::string>()));
+      result.outputs.emplace_back(pair.at(0).get<std::string>(), std::move(data));
+    }
+    return result;
+  } catch (const json::exception& e) {
+    return make_error(std::string("run_job: unexpected reply: ") + e.what());
+  }
+}
+
+Expected<JobResult> DistClient::run_job(const JobAlloc& job, const CompileCommand& command,
+                                        const std::vector<std::string>& outputs, const std::vector<JobInput>& inputs) {
+  SCCACHE_TRY(body, encode_run_job(command, outputs, inputs));
+  SCCACHE_TRY(r, to_server(job, "run_job", std::move(body)));
+  return decode_run_job_reply(r.body);
+}
+
+}  // namespace sccache::dist
