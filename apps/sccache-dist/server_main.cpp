@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "distributed/build_server/archive.hpp"
@@ -143,14 +144,22 @@ class BuildServer {
   }
 
  private:
-  void submit_toolchain(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
-    uint64_t job_id = 0;
-    if (!job_ok(req, res, reader, job_id)) return;
+  // The job the request's token names and its toolchain's id; a refusal has been answered.
+  std::optional<std::string> job_archive(const httplib::Request& req, httplib::Response& res,
+                                         const httplib::ContentReader& reader, uint64_t& job_id) {
+    if (!job_ok(req, res, reader, job_id)) return std::nullopt;
     auto archive_id = core_.archive_of(job_id);
     if (!archive_id) {
       HttpFront::discard_body(req, reader);
-      return reply(res, json("JobNotFound"));
+      reply(res, json("JobNotFound"));
     }
+    return archive_id;
+  }
+
+  void submit_toolchain(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+    uint64_t job_id = 0;
+    auto archive_id = job_archive(req, res, reader, job_id);
+    if (!archive_id) return;
     std::string archive;
     if (!HttpFront::read_body(req, res, reader, config_.max_toolchain_size, "max_toolchain_size", archive)) {
       spdlog::warn("job {}: toolchain refused: {}", job_id, res.body);
@@ -167,12 +176,8 @@ class BuildServer {
 
   void run_job_route(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
     uint64_t job_id = 0;
-    if (!job_ok(req, res, reader, job_id)) return;
-    auto archive_id = core_.archive_of(job_id);
-    if (!archive_id) {
-      HttpFront::discard_body(req, reader);
-      return reply(res, json("JobNotFound"));
-    }
+    auto archive_id = job_archive(req, res, reader, job_id);
+    if (!archive_id) return;
     // From here every way out, a refusal, a failure or an exception, ends the job.
     struct Finish {
       BuildServer* server;

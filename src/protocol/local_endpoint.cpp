@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "util/fs.hpp"
+#include "util/strings.hpp"
 #include "util/unique_fd.hpp"
 
 namespace sccache {
@@ -20,8 +21,6 @@ namespace sccache {
 namespace {
 
 constexpr int kBacklog = 512;
-
-std::string sys_error(const std::string& what) { return what + ": " + std::strerror(errno); }
 
 struct UnixAddress {
   sockaddr_un addr{};
@@ -49,7 +48,7 @@ Status check_socket_dir(const std::string& dir) {
     return make_error("SCCACHE_SERVER_UDS: cannot create " + dir + ": " + std::strerror(errno));
   }
   struct stat st {};
-  if (::lstat(dir.c_str(), &st) != 0) return make_error("SCCACHE_SERVER_UDS: " + sys_error(dir));
+  if (::lstat(dir.c_str(), &st) != 0) return make_error("SCCACHE_SERVER_UDS: " + errno_text(dir));
   if (!S_ISDIR(st.st_mode)) return make_error("SCCACHE_SERVER_UDS: " + dir + " is not a directory");
   if (st.st_uid != ::geteuid() && st.st_uid != 0) {
     return make_error("SCCACHE_SERVER_UDS: " + dir + " belongs to uid " + std::to_string(st.st_uid) +
@@ -74,7 +73,7 @@ Status clear_stale_socket(const LocalEndpoint& ep, const UnixAddress& a) {
   if (st.st_uid != ::geteuid()) {
     return make_error("SCCACHE_SERVER_UDS: " + ep.uds + " is a socket of uid " + std::to_string(st.st_uid));
   }
-  if (::unlink(ep.uds.c_str()) != 0 && errno != ENOENT) return make_error("SCCACHE_SERVER_UDS: " + sys_error(ep.uds));
+  if (::unlink(ep.uds.c_str()) != 0 && errno != ENOENT) return make_error("SCCACHE_SERVER_UDS: " + errno_text(ep.uds));
   return Ok{};
 }
 
@@ -85,21 +84,21 @@ Expected<int> listen_unix(const LocalEndpoint& ep) {
     SCCACHE_TRY_STATUS(clear_stale_socket(ep, a));
   }
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return make_error(sys_error("socket"));
+  if (!fd.valid()) return make_error(errno_text("socket"));
   // The socket inode's mode becomes the file's mode at bind: private from its first moment.
   ::fchmod(fd.get(), 0600);
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&a.addr), a.len) != 0 || ::listen(fd.get(), kBacklog) != 0) {
     return make_error("cannot listen on " + ep.describe() + ": " + std::strerror(errno));
   }
   if (!ep.is_abstract() && ::chmod(ep.uds.c_str(), 0600) != 0) {
-    return make_error("SCCACHE_SERVER_UDS: " + sys_error("chmod " + ep.uds));
+    return make_error("SCCACHE_SERVER_UDS: " + errno_text("chmod " + ep.uds));
   }
   return fd.release();
 }
 
 Expected<int> listen_tcp(const LocalEndpoint& ep) {
   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return make_error(sys_error("socket"));
+  if (!fd.valid()) return make_error(errno_text("socket"));
   int one = 1;
   ::setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in addr{};
@@ -125,7 +124,7 @@ Expected<int> listen_local(const LocalEndpoint& ep) { return ep.is_unix() ? list
 Expected<int> connect_local(const LocalEndpoint& ep, ConnectOutcome* outcome) {
   *outcome = ConnectOutcome::failed;
   UniqueFd fd(::socket(ep.is_unix() ? AF_UNIX : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd.valid()) return make_error(sys_error("socket"));
+  if (!fd.valid()) return make_error(errno_text("socket"));
   int rc = 0;
   if (ep.is_unix()) {
     SCCACHE_TRY(a, unix_address(ep));

@@ -25,13 +25,14 @@ namespace {
 constexpr unsigned kTcpSynRecv = 3;      // the kernel's TCP_SYN_RECV
 constexpr unsigned kTcpNewSynRecv = 12;  // TCP_NEW_SYN_RECV
 
-std::string sys_error(const std::string& what) { return what + ": " + std::strerror(errno); }
-
 // The peer's socket is the one whose local address is our peer address and whose remote
 // address is our local address: an exact lookup in the kernel's TCP table.
 Expected<uid_t> diag_lookup(const sockaddr_in& peer, const sockaddr_in& local) {
   UniqueFd nl(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
-  if (!nl.valid()) return make_error(sys_error("netlink socket"));
+  if (!nl.valid()) {
+    int code = errno == EMFILE || errno == ENFILE ? kPeerLookupNoDescriptor : 0;
+    return make_error(errno_text("netlink socket"), code);
+  }
   struct {
     nlmsghdr nlh;
     inet_diag_req_v2 req;
@@ -51,11 +52,11 @@ Expected<uid_t> diag_lookup(const sockaddr_in& peer, const sockaddr_in& local) {
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
   if (::sendto(nl.get(), &msg, sizeof msg, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0) {
-    return make_error(sys_error("netlink send"));
+    return make_error(errno_text("netlink send"));
   }
   alignas(nlmsghdr) char buf[8192];
   ssize_t n = ::recv(nl.get(), buf, sizeof buf, 0);
-  if (n < 0) return make_error(sys_error("netlink receive"));
+  if (n < 0) return make_error(errno_text("netlink receive"));
   auto* h = reinterpret_cast<nlmsghdr*>(buf);
   auto len = static_cast<unsigned>(n);
   for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
@@ -102,20 +103,20 @@ Expected<uid_t> proc_lookup(const sockaddr_in& peer, const sockaddr_in& local) {
 Expected<uid_t> socket_peer_uid(int fd) {
   sockaddr_storage local{};
   socklen_t len = sizeof local;
-  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0) return make_error(sys_error("getsockname"));
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0) return make_error(errno_text("getsockname"));
   if (local.ss_family == AF_UNIX) {
     ucred cred{};
     socklen_t cl = sizeof cred;
-    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) != 0) return make_error(sys_error("SO_PEERCRED"));
+    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) != 0) return make_error(errno_text("SO_PEERCRED"));
     return cred.uid;
   }
   if (local.ss_family != AF_INET) return make_error("not a unix or IPv4 socket");
   sockaddr_in peer{};
   socklen_t pl = sizeof peer;
-  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &pl) != 0) return make_error(sys_error("getpeername"));
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &pl) != 0) return make_error(errno_text("getpeername"));
   const auto& here = reinterpret_cast<const sockaddr_in&>(local);
   auto uid = diag_lookup(peer, here);
-  if (uid) return uid;
+  if (uid || uid.error().code == kPeerLookupNoDescriptor) return uid;  // the fallback needs one too
   auto fallback = proc_lookup(peer, here);
   if (fallback) return fallback;
   return make_error(uid.error().message + "; " + fallback.error().message);

@@ -9,6 +9,9 @@
 
 namespace sccache {
 
+// Error::code of a lookup that could not run for want of a file descriptor (EMFILE/ENFILE).
+constexpr int kPeerLookupNoDescriptor = 1;
+
 Expected<uid_t> socket_peer_uid(int fd);
 
 }  // namespace sccache

@@ -177,8 +177,7 @@ bool Server::admit(int fd) {
     why = "this sccache server serves only uid " + std::to_string(own) +
           " (its own user); the connecting process runs as uid " + std::to_string(*uid);
     spdlog::warn("refusing a connection on {}: {}", endpoint_.describe(), why);
-  } else if (uid.error().message.find(std::strerror(EMFILE)) != std::string::npos ||
-             uid.error().message.find(std::strerror(ENFILE)) != std::string::npos) {
+  } else if (uid.error().code == kPeerLookupNoDescriptor) {
     why = kAtFdLimit;  // no descriptor left even to ask who is connecting
     warn_fd_limit();
   } else {

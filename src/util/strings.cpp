@@ -1,9 +1,11 @@
 #include "util/strings.hpp"
 
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 namespace sccache {
 
@@ -78,5 +80,7 @@ std::string hex(std::string_view bytes) {
   }
   return out;
 }
+
+std::string errno_text(const std::string& what) { return what + ": " + std::strerror(errno); }
 
 }  // namespace sccache

@@ -16,5 +16,7 @@ std::optional<uint64_t> parse_size(std::string_view text);
 // "1 KiB" style as sccache prints sizes.
 std::string format_binary_size(uint64_t bytes);
 std::string hex(std::string_view bytes);
+// "what: <strerror(errno)>", for an error right after a failed system call.
+std::string errno_text(const std::string& what);
 
 }  // namespace sccache
