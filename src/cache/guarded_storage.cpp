@@ -19,8 +19,9 @@ std::optional<Error> GuardedStorage::refuse() {
   }
   ++failures_in_burst_;
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(retry_at_ - now);
-  return make_error(inner_->location() + " is marked down after: " + last_reason_ + " (next try in " +
-                    std::to_string(std::max<int64_t>(0, left.count())) + " ms)");
+  return storage_error(StorageFailure::unavailable, inner_->location() + " is marked down after: " + last_reason_ +
+                                                        " (next try in " +
+                                                        std::to_string(std::max<int64_t>(0, left.count())) + " ms)");
 }
 
 void GuardedStorage::record(bool ok, const Error* error) {
@@ -61,7 +62,7 @@ Status GuardedStorage::put(const std::string& key, const std::string& bytes) {
   if (auto refused = refuse()) return *refused;
   auto st = inner_->put(key, bytes);
   // A refused item says the backend is up: it answered.
-  record(st.has_value() || st.error().code == kStorageItemRejected, st ? nullptr : &st.error());
+  record(st.has_value() || storage_failure(st.error()) == StorageFailure::item_rejected, st ? nullptr : &st.error());
   return st;
 }
 

@@ -50,6 +50,10 @@ const Expected<MemcachedStorage::Api>& api_once() {
 
 memcached_st* as_mc(void* p) { return static_cast<memcached_st*>(p); }
 
+StorageFailure failure_of(memcached_return_t rc) {
+  return rc == MEMCACHED_TIMEOUT ? StorageFailure::timeout : StorageFailure::unavailable;
+}
+
 }  // namespace
 
 Expected<MemcachedSettings> parse_memcached_url(const std::string& text) {
@@ -132,7 +136,7 @@ Expected<std::optional<std::string>> MemcachedStorage::get(const std::string& ke
   std::string why = memcached_failed(rc) && rc != MEMCACHED_NOTFOUND ? api_.memcached_last_error_message(as_mc(mc)) : "";
   release(mc);
   if (rc == MEMCACHED_NOTFOUND) return std::optional<std::string>();
-  if (memcached_failed(rc)) return make_error("get: " + why, rc == MEMCACHED_TIMEOUT ? kStorageTimeout : 0);
+  if (memcached_failed(rc)) return storage_error(failure_of(rc), "get: " + why);
   if (value == nullptr || len == 0) return std::optional<std::string>();
   return std::optional<std::string>(std::string(value, len));
 }
@@ -150,10 +154,10 @@ Status MemcachedStorage::put(const std::string& key, const std::string& bytes) {
           "raise the limit with memcached's -I option (e.g. `memcached -I 32m`) to cache large objects",
           location(), bytes.size());
     });
-    return make_error("set: entry of " + std::to_string(bytes.size()) + " bytes exceeds the memcached item size limit",
-                      kStorageItemRejected);
+    return storage_error(StorageFailure::item_rejected,
+                         "set: entry of " + std::to_string(bytes.size()) + " bytes exceeds the memcached item size limit");
   }
-  if (memcached_failed(rc)) return make_error("set: " + why, rc == MEMCACHED_TIMEOUT ? kStorageTimeout : 0);
+  if (memcached_failed(rc)) return storage_error(failure_of(rc), "set: " + why);
   return Ok{};
 }
 

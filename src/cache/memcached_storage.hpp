@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "cache/remote.hpp"
+#include "cache/remote_timeouts.hpp"
 #include "cache/storage.hpp"
 
 namespace sccache {

@@ -116,9 +116,9 @@ Expected<redisContext*> RedisStorage::acquire(bool fresh, bool& reused) const {
   if (c == nullptr) return make_error("cannot allocate a redis connection");
   if (c->err != 0) {
     std::string why = c->errstr;
-    int code = timed_out(c) ? kStorageTimeout : 0;
+    auto kind = timed_out(c) ? StorageFailure::timeout : StorageFailure::unavailable;
     redisFree(c);
-    return make_error("connect: " + why, code);
+    return storage_error(kind, "connect: " + why);
   }
   redisSetTimeout(c, to_timeval(timeouts_.io));
   auto setup = [&](const std::vector<std::string>& args) -> Status {
@@ -129,8 +129,13 @@ Expected<redisContext*> RedisStorage::acquire(bool fresh, bool& reused) const {
       lens.push_back(a.size());
     }
     ReplyPtr r(static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data())));
-    if (!r) return make_error(std::string(args[0]) + ": " + c->errstr);
-    if (r->type == REDIS_REPLY_ERROR) return make_error(std::string(args[0]) + ": " + reply_error(r.get()));
+    if (!r) return storage_error(timed_out(c) ? StorageFailure::timeout : StorageFailure::unavailable,
+                                 std::string(args[0]) + ": " + c->errstr);
+    if (r->type == REDIS_REPLY_ERROR) {
+      // AUTH refused, or SELECT of a database the server does not have.
+      auto kind = args[0] == "AUTH" ? StorageFailure::denied : StorageFailure::misconfigured;
+      return storage_error(kind, std::string(args[0]) + ": " + reply_error(r.get()));
+    }
     return Ok{};
   };
   Status st = Ok{};
@@ -172,9 +177,9 @@ Expected<T> RedisStorage::command(const std::vector<std::string_view>& args, Tak
       return reply;
     }
     std::string why = c->errstr[0] != '\0' ? c->errstr : "connection lost";
-    int code = timed_out(c) ? kStorageTimeout : 0;
+    auto kind = timed_out(c) ? StorageFailure::timeout : StorageFailure::unavailable;
     release(c, false);
-    return make_error(std::string(args[0]) + ": " + why, code);
+    return storage_error(kind, std::string(args[0]) + ": " + why);
   };
   // A pooled connection may have been closed by the server (restart, idle timeout): one retry
   // on a fresh connection tells that apart from a server that is really gone.
@@ -182,14 +187,20 @@ Expected<T> RedisStorage::command(const std::vector<std::string_view>& args, Tak
   if (!got && reused) got = attempt(true);
   if (!got) return got.error();
   const redisReply& r = **got;
-  if (r.type == REDIS_REPLY_ERROR) return make_error(std::string(args[0]) + ": " + reply_error(&r));
+  if (r.type == REDIS_REPLY_ERROR) {
+    std::string why = reply_error(&r);
+    bool denied = why.starts_with("NOAUTH") || why.starts_with("WRONGPASS") || why.starts_with("NOPERM");
+    return storage_error(denied ? StorageFailure::denied : StorageFailure::unavailable, std::string(args[0]) + ": " + why);
+  }
   return take(r);
 }
 
 Expected<std::optional<std::string>> RedisStorage::get(const std::string& key) {
   return command<std::optional<std::string>>({"GET", key}, [](const redisReply& r) -> Expected<std::optional<std::string>> {
     if (r.type == REDIS_REPLY_NIL) return std::optional<std::string>();
-    if (r.type != REDIS_REPLY_STRING) return make_error("GET: unexpected reply type " + std::to_string(r.type));
+    if (r.type != REDIS_REPLY_STRING) {
+      return storage_error(StorageFailure::corrupt, "GET: unexpected reply type " + std::to_string(r.type));
+    }
     if (r.len == 0) return std::optional<std::string>();  // sccache treats an empty value as a miss
     return std::optional<std::string>(std::string(r.str, r.len));
   });

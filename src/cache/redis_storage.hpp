@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "cache/remote.hpp"
+#include "cache/remote_timeouts.hpp"
 #include "cache/storage.hpp"
 
 struct redisContext;

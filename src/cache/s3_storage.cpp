@@ -30,6 +30,15 @@ std::string error_code(const std::string& body) {
   return body.substr(open + 6, close - open - 6);
 }
 
+Error no_such_bucket(const std::string& bucket) {
+  return storage_error(StorageFailure::misconfigured, "bucket `" + bucket + "` does not exist (HTTP 404 NoSuchBucket)");
+}
+
+// What an unexpected HTTP status says about the backend.
+StorageFailure failure_of(int status) {
+  return status == 401 || status == 403 ? StorageFailure::denied : StorageFailure::unavailable;
+}
+
 std::string describe(const HttpResponse& r) {
   std::string code = error_code(r.body);
   std::string text = "HTTP " + std::to_string(r.status) + (code.empty() ? "" : " " + code);
@@ -177,8 +186,8 @@ Expected<HttpResponse> S3Storage::send(const std::string& method, const std::str
   for (int attempt = 1;; ++attempt) {
     auto r = http_->perform(req);
     if (!r) {
-      return make_error(method + " " + req.url + ": " + r.error().message,
-                        r.error().code == kHttpTimedOut ? kStorageTimeout : 0);
+      return storage_error(r.error().code == kHttpTimedOut ? StorageFailure::timeout : StorageFailure::unavailable,
+                           method + " " + req.url + ": " + r.error().message);
     }
     if (!retryable(r->status) || attempt == kAttempts) return r;
     std::this_thread::sleep_for(std::chrono::milliseconds(100 << (2 * (attempt - 1))));  // 100, 400 ms
@@ -190,20 +199,18 @@ Expected<std::optional<std::string>> S3Storage::get(const std::string& key) {
   if (r.status == 200) return std::optional<std::string>(std::move(r.body));
   if (r.status == 404) {
     std::string code = error_code(r.body);
-    if (code == "NoSuchBucket") return make_error("bucket `" + config_.bucket + "` does not exist (HTTP 404 NoSuchBucket)");
+    if (code == "NoSuchBucket") return no_such_bucket(config_.bucket);
     return std::optional<std::string>();
   }
-  return make_error("GET " + object_name(key) + ": " + describe(r));
+  return storage_error(failure_of(r.status), "GET " + object_name(key) + ": " + describe(r));
 }
 
 Status S3Storage::put(const std::string& key, const std::string& bytes) {
-  if (!credentials_) return make_error("no credentials: read-only", kStorageItemRejected);
+  if (!credentials_) return storage_error(StorageFailure::item_rejected, "no credentials: read-only");
   SCCACHE_TRY(r, send("PUT", key, bytes));
   if (r.status == 200 || r.status == 201 || r.status == 204) return Ok{};
-  if (r.status == 404 && error_code(r.body) == "NoSuchBucket") {
-    return make_error("bucket `" + config_.bucket + "` does not exist (HTTP 404 NoSuchBucket)");
-  }
-  return make_error("PUT " + object_name(key) + ": " + describe(r));
+  if (r.status == 404 && error_code(r.body) == "NoSuchBucket") return no_such_bucket(config_.bucket);
+  return storage_error(failure_of(r.status), "PUT " + object_name(key) + ": " + describe(r));
 }
 
 void S3Storage::remove(const std::string& key) {

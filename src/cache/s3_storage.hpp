@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "cache/remote.hpp"
+#include "cache/remote_timeouts.hpp"
 #include "cache/storage.hpp"
 #include "config/config.hpp"
 #include "net/http.hpp"

@@ -4,17 +4,28 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "util/expected.hpp"
 
 namespace sccache {
 
-// Error::code of a put the backend refused for this item alone (e.g. larger than memcached's
-// item size limit): the backend itself is healthy, so it is not marked down for it.
-constexpr int kStorageItemRejected = 1;
-// Error::code of a get or put that got no answer within the backend's connect or io timeout:
-// counted as "Cache timeouts", not as an error.
-constexpr int kStorageTimeout = 2;
+// The kind of a storage failure, carried in its Error::code (make it with storage_error, read it
+// with storage_failure). The codes lie in their own range, so an error passed up from another
+// module is never mistaken for one of these.
+enum class StorageFailure {
+  unavailable,    // the backend cannot be reached or failed (refused, connection lost, 5xx)
+  timeout,        // no answer within the connect or io timeout: counted as "Cache timeouts"
+  denied,         // credentials refused or missing for this operation (HTTP 401/403, NOAUTH)
+  corrupt,        // an answer that is not what a backend of this kind stores
+  misconfigured,  // a setting names what does not exist (no such bucket, no such database)
+  item_rejected,  // this item alone (e.g. over memcached's item size limit): the backend is fine
+};
+
+Error storage_error(StorageFailure kind, std::string message);
+// The kind of `error`; `unavailable` for an error no backend classified.
+StorageFailure storage_failure(const Error& error);
+std::string_view storage_failure_name(StorageFailure kind);
 
 class Storage {
  public:

@@ -7,7 +7,7 @@
 #include <span>
 #include <string_view>
 
-#include "cache/remote.hpp"
+#include "cache/remote_timeouts.hpp"
 #include "cache/storage.hpp"
 #include "config/config.hpp"
 

@@ -212,6 +212,110 @@ std::string resolve_compiler(const std::string& name, const std::string& path_en
   return "";
 }
 
+namespace {
+
+enum class Cmd { none, show_stats, zero_stats, start, stop, dist_status, package_toolchain, compile };
+
+// The command line of `sccache <options>`, as clap reads it in sccache.
+struct CliCommand {
+  Cmd cmd = Cmd::none;
+  int commands = 0;
+  std::string format = "text";
+  std::string package_exe;
+  std::string package_out;
+  size_t compile_at = 0;  // with Cmd::compile: the index of the compiler in the arguments
+};
+
+// The commands that take no value: `--show-stats` -> show_stats, ...
+Cmd flag_command(const std::string& a) {
+  if (a == "-s" || a == "--show-stats") return Cmd::show_stats;
+  if (a == "-z" || a == "--zero-stats") return Cmd::zero_stats;
+  if (a == "--start-server") return Cmd::start;
+  if (a == "--stop-server") return Cmd::stop;
+  if (a == "--dist-status") return Cmd::dist_status;
+  return Cmd::none;
+}
+
+// One option at args[i] (i moves past its values); an exit code ends the parse.
+std::optional<int> parse_option(CliCommand& cli, const std::vector<std::string>& args, size_t& i) {
+  const std::string& a = args[i];
+  if (a == "-h" || a == "--help") {
+    std::cout << help_text();
+    return 0;
+  }
+  if (a == "-V" || a == "--version") {
+    std::cout << kVersion << "\n";
+    return 0;
+  }
+  if (Cmd c = flag_command(a); c != Cmd::none) {
+    cli.cmd = c;
+    ++cli.commands;
+  } else if (a == "--package-toolchain") {
+    if (i + 2 >= args.size()) return usage_error("The argument '--package-toolchain <executable> <out>' requires 2 values");
+    cli.package_exe = args[++i];
+    cli.package_out = args[++i];
+    cli.cmd = Cmd::package_toolchain;
+    ++cli.commands;
+  } else if (a == "--stats-format" || a.rfind("--stats-format=", 0) == 0) {
+    if (a == "--stats-format") {
+      if (i + 1 >= args.size()) return usage_error("The argument '--stats-format <stats-format>' requires a value");
+      cli.format = args[++i];
+    } else {
+      cli.format = a.substr(15);
+    }
+    if (cli.format != "text" && cli.format != "json") {
+      return usage_error("'" + cli.format + "' isn't a valid value for '--stats-format <stats-format>' [possible values: json, text]");
+    }
+  } else {
+    return usage_error("Found argument '" + a + "' which wasn't expected");
+  }
+  return std::nullopt;
+}
+
+int stats_command(const Config& cfg, const EnvMap& env, const CliCommand& cli) {
+  Request req = cli.cmd == Cmd::show_stats ? Request{GetStatsRequest{}} : Request{ZeroStatsRequest{}};
+  auto info = stats_request(cfg, env, req, true);
+  if (!info) return runtime_error("failed to get stats from server: " + info.error().message);
+  if (cli.cmd == Cmd::show_stats && cli.format == "json") {
+    std::cout << format_stats_json(*info);
+  } else {
+    std::cout << format_stats_text(*info);
+  }
+  std::cout.flush();
+  return 0;
+}
+
+int start_command(const EnvMap& env) {
+  std::cout << "Starting sccache server..." << std::endl;
+  auto port = start_server(env);
+  if (!port) return runtime_error("Server startup failed: " + port.error().message);
+  if (*port != 4226 && *port != 0) std::cout << "Listening on port " << *port << "\n";
+  return 0;
+}
+
+int stop_command(const Config& cfg, const EnvMap& env) {
+  std::cout << "Stopping sccache server..." << std::endl;
+  auto info = stats_request(cfg, env, Request{ShutdownRequest{}}, false);
+  if (!info) return runtime_error("couldn't connect to server: " + info.error().message);
+  std::cout << format_stats_text(*info);
+  return 0;
+}
+
+int dist_status_command(const Config& cfg, const EnvMap& env) {
+  ConnectFailure kind = ConnectFailure::other;
+  auto conn = connect_or_start(cfg, env, &kind);
+  if (!conn) return runtime_error("couldn't connect to server: " + conn.error().message);
+  auto resp = conn->request(Request{DistStatusRequest{}});
+  if (!resp) return runtime_error("couldn't connect to server: " + resp.error().message);
+  const auto* d = std::get_if<DistStatusResponse>(&*resp);
+  if (d == nullptr) return runtime_error("unexpected response from server");
+  std::cout << d->json;
+  std::cout.flush();
+  return 0;
+}
+
+}  // namespace
+
 int client_main(int argc, char** argv, const EnvMap& env) {
   std::vector<std::string> args(argv + 1, argv + argc);
   std::string argv0 = argc > 0 ? basename_of(argv[0]) : "sccache";
@@ -221,112 +325,29 @@ int client_main(int argc, char** argv, const EnvMap& env) {
     if (!cfg) return runtime_error(cfg.error().message);
     return compile(*cfg, env, argv0, args);
   }
-  enum class Cmd { none, show_stats, zero_stats, start, stop, dist_status, package_toolchain, compile } cmd = Cmd::none;
-  int commands = 0;
-  std::string format = "text";
-  std::string package_exe;
-  std::string package_out;
+  CliCommand cli;
   size_t i = 0;
-  for (; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a.empty() || a[0] != '-') break;
-    if (a == "-h" || a == "--help") {
-      std::cout << help_text();
-      return 0;
-    }
-    if (a == "-V" || a == "--version") {
-      std::cout << kVersion << "\n";
-      return 0;
-    }
-    if (a == "-s" || a == "--show-stats") {
-      cmd = Cmd::show_stats;
-      ++commands;
-    } else if (a == "-z" || a == "--zero-stats") {
-      cmd = Cmd::zero_stats;
-      ++commands;
-    } else if (a == "--start-server") {
-      cmd = Cmd::start;
-      ++commands;
-    } else if (a == "--stop-server") {
-      cmd = Cmd::stop;
-      ++commands;
-    } else if (a == "--dist-status") {
-      cmd = Cmd::dist_status;
-      ++commands;
-    } else if (a == "--package-toolchain") {
-      if (i + 2 >= args.size()) {
-        return usage_error("The argument '--package-toolchain <executable> <out>' requires 2 values");
-      }
-      package_exe = args[++i];
-      package_out = args[++i];
-      cmd = Cmd::package_toolchain;
-      ++commands;
-    } else if (a == "--stats-format" || a.rfind("--stats-format=", 0) == 0) {
-      if (a == "--stats-format") {
-        if (i + 1 >= args.size()) return usage_error("The argument '--stats-format <stats-format>' requires a value");
-        format = args[++i];
-      } else {
-        format = a.substr(15);
-      }
-      if (format != "text" && format != "json") {
-        return usage_error("'" + format + "' isn't a valid value for '--stats-format <stats-format>' [possible values: json, text]");
-      }
-    } else {
-      return usage_error("Found argument '" + a + "' which wasn't expected");
-    }
+  for (; i < args.size() && !args[i].empty() && args[i][0] == '-'; ++i) {
+    if (auto exit_code = parse_option(cli, args, i)) return *exit_code;
   }
   if (i < args.size()) {
-    cmd = Cmd::compile;
-    ++commands;
+    cli.cmd = Cmd::compile;
+    cli.compile_at = i;
+    ++cli.commands;
   }
-  if (commands > 1) return usage_error("Too many commands specified");
-  if (commands == 0) return usage_error("No command specified");
+  if (cli.commands > 1) return usage_error("Too many commands specified");
+  if (cli.commands == 0) return usage_error("No command specified");
   // Packaging needs no configuration.
-  if (cmd == Cmd::package_toolchain) return package_toolchain(env, package_exe, package_out);
+  if (cli.cmd == Cmd::package_toolchain) return package_toolchain(env, cli.package_exe, cli.package_out);
   if (!cfg) return runtime_error(cfg.error().message);
-
-  switch (cmd) {
+  switch (cli.cmd) {
     case Cmd::compile:
       return compile(*cfg, env, args[i], std::vector<std::string>(args.begin() + static_cast<long>(i) + 1, args.end()));
     case Cmd::show_stats:
-    case Cmd::zero_stats: {
-      Request req = cmd == Cmd::show_stats ? Request{GetStatsRequest{}} : Request{ZeroStatsRequest{}};
-      auto info = stats_request(*cfg, env, req, true);
-      if (!info) return runtime_error("failed to get stats from server: " + info.error().message);
-      if (cmd == Cmd::show_stats && format == "json") {
-        std::cout << format_stats_json(*info);
-      } else {
-        std::cout << format_stats_text(*info);
-      }
-      std::cout.flush();
-      return 0;
-    }
-    case Cmd::start: {
-      std::cout << "Starting sccache server..." << std::endl;
-      auto port = start_server(env);
-      if (!port) return runtime_error("Server startup failed: " + port.error().message);
-      if (*port != 4226 && *port != 0) std::cout << "Listening on port " << *port << "\n";
-      return 0;
-    }
-    case Cmd::stop: {
-      std::cout << "Stopping sccache server..." << std::endl;
-      auto info = stats_request(*cfg, env, Request{ShutdownRequest{}}, false);
-      if (!info) return runtime_error("couldn't connect to server: " + info.error().message);
-      std::cout << format_stats_text(*info);
-      return 0;
-    }
-    case Cmd::dist_status: {
-      ConnectFailure kind = ConnectFailure::other;
-      auto conn = connect_or_start(*cfg, env, &kind);
-      if (!conn) return runtime_error("couldn't connect to server: " + conn.error().message);
-      auto resp = conn->request(Request{DistStatusRequest{}});
-      if (!resp) return runtime_error("couldn't connect to server: " + resp.error().message);
-      const auto* d = std::get_if<DistStatusResponse>(&*resp);
-      if (d == nullptr) return runtime_error("unexpected response from server");
-      std::cout << d->json;
-      std::cout.flush();
-      return 0;
-    }
+    case Cmd::zero_stats: return stats_command(*cfg, env, cli);
+    case Cmd::start: return start_command(env);
+    case Cmd::stop: return stop_command(*cfg, env);
+    case Cmd::dist_status: return dist_status_command(*cfg, env);
     case Cmd::package_toolchain:
     case Cmd::none: break;
   }

@@ -2,15 +2,6 @@
 
 namespace sccache {
 
-std::string_view kind_name(CompilerKind kind) {
-  switch (kind) {
-    case CompilerKind::gcc: return "gcc";
-    case CompilerKind::clang: return "clang";
-    case CompilerKind::rustc: return "rustc";
-  }
-  return "unknown";
-}
-
 std::optional<std::string> env_value(const std::vector<std::string>& env, std::string_view name) {
   for (const auto& kv : env) {
     if (kv.size() > name.size() && kv.compare(0, name.size(), name) == 0 && kv[name.size()] == '=') {

@@ -1,5 +1,6 @@
 #include "config/config.hpp"
 
+#include <array>
 #include <charconv>
 #include <set>
 #include <toml++/toml.h>
@@ -70,72 +71,100 @@ const toml::table* sub_table(const toml::table& t, const char* key) {
   return n == nullptr ? nullptr : n->as_table();
 }
 
+Status apply_disk(Config& cfg, const toml::table& disk) {
+  SCCACHE_TRY_STATUS(check_keys(disk, "cache.disk.", {"dir", "size"}));
+  SCCACHE_TRY(dir, opt_string(disk, "cache.disk.", "dir"));
+  SCCACHE_TRY(size, opt_size(disk, "cache.disk.", "size"));
+  if (dir) cfg.disk.dir = *dir;
+  if (size) cfg.disk.size = *size;
+  return Ok{};
+}
+
+Status apply_s3(Config& cfg, const toml::table& s3) {
+  SCCACHE_TRY_STATUS(check_keys(s3, "cache.s3.", {"bucket", "endpoint", "region", "key_prefix", "use_ssl",
+                                                  "enable_virtual_host_style", "no_credentials"}));
+  SCCACHE_TRY(bucket, opt_string(s3, "cache.s3.", "bucket"));
+  if (!bucket || bucket->empty()) return make_error("configuration key `cache.s3.bucket` is required");
+  S3Config c;
+  c.bucket = *bucket;
+  SCCACHE_TRY(endpoint, opt_string(s3, "cache.s3.", "endpoint"));
+  c.endpoint = endpoint;
+  SCCACHE_TRY(region, opt_string(s3, "cache.s3.", "region"));
+  if (region) c.region = *region;
+  SCCACHE_TRY(prefix, opt_string(s3, "cache.s3.", "key_prefix"));
+  if (prefix) c.key_prefix = *prefix;
+  SCCACHE_TRY(ssl, opt_bool(s3, "cache.s3.", "use_ssl"));
+  c.use_ssl = ssl;
+  SCCACHE_TRY(vhost, opt_bool(s3, "cache.s3.", "enable_virtual_host_style"));
+  c.virtual_host_style = vhost;
+  SCCACHE_TRY(anon, opt_bool(s3, "cache.s3.", "no_credentials"));
+  c.no_credentials = anon.value_or(false);
+  cfg.remote.s3 = c;
+  return Ok{};
+}
+
+Status apply_redis(Config& cfg, const toml::table& redis) {
+  SCCACHE_TRY_STATUS(check_keys(redis, "cache.redis.", {"url"}));
+  SCCACHE_TRY(url, opt_string(redis, "cache.redis.", "url"));
+  if (!url) return make_error("configuration key `cache.redis.url` is required");
+  cfg.remote.redis_url = url;
+  cfg.remote.redis_origin = "configuration key `cache.redis.url`";
+  return Ok{};
+}
+
+Status apply_memcached(Config& cfg, const toml::table& mc) {
+  SCCACHE_TRY_STATUS(check_keys(mc, "cache.memcached.", {"url"}));
+  SCCACHE_TRY(url, opt_string(mc, "cache.memcached.", "url"));
+  if (!url) return make_error("configuration key `cache.memcached.url` is required");
+  cfg.remote.memcached_url = url;
+  cfg.remote.memcached_origin = "configuration key `cache.memcached.url`";
+  return Ok{};
+}
+
+Status apply_gcs(Config& cfg, const toml::table& gcs) {
+  SCCACHE_TRY_STATUS(check_keys(gcs, "cache.gcs.", {"bucket", "cred_path", "url", "rw_mode"}));
+  SCCACHE_TRY(bucket, opt_string(gcs, "cache.gcs.", "bucket"));
+  SCCACHE_TRY(cred, opt_string(gcs, "cache.gcs.", "cred_path"));
+  SCCACHE_TRY(url, opt_string(gcs, "cache.gcs.", "url"));
+  SCCACHE_TRY(mode, opt_string(gcs, "cache.gcs.", "rw_mode"));
+  if (!bucket) return make_error("configuration key `cache.gcs.bucket` is required");
+  if (!mode) return make_error("configuration key `cache.gcs.rw_mode` is required");
+  if (*mode != "READ_ONLY" && *mode != "READ_WRITE") {
+    return make_error("configuration key `cache.gcs.rw_mode` must be \"READ_ONLY\" or \"READ_WRITE\"");
+  }
+  cfg.remote.gcs_bucket = bucket;
+  cfg.remote.gcs_cred_path = cred;
+  cfg.remote.gcs_url = url;
+  cfg.remote.gcs_rw_mode = mode;
+  return Ok{};
+}
+
+Status apply_azure(Config& cfg, const toml::table& az) {
+  SCCACHE_TRY_STATUS(check_keys(az, "cache.azure.", {}));
+  cfg.remote.azure = true;
+  return Ok{};
+}
+
+// The `[cache.*]` sections: one row per section, in the file's documented order.
+struct CacheSection {
+  std::string_view name;
+  Status (*apply)(Config& cfg, const toml::table& section);
+};
+constexpr std::array kCacheSections = {
+    CacheSection{"disk", apply_disk},   CacheSection{"s3", apply_s3},   CacheSection{"redis", apply_redis},
+    CacheSection{"memcached", apply_memcached}, CacheSection{"gcs", apply_gcs}, CacheSection{"azure", apply_azure},
+};
+
 Status apply_cache(Config& cfg, const toml::table& cache) {
-  SCCACHE_TRY_STATUS(check_keys(cache, "cache.", {"disk", "s3", "redis", "memcached", "gcs", "azure"}));
+  std::set<std::string> names;
+  for (const auto& section : kCacheSections) names.emplace(section.name);
+  SCCACHE_TRY_STATUS(check_keys(cache, "cache.", names));
   for (const auto& [key, node] : cache) {
     if (!node.is_table()) return make_error("configuration key `cache." + std::string(key.str()) + "` must be a table");
   }
-  if (const auto* disk = sub_table(cache, "disk")) {
-    SCCACHE_TRY_STATUS(check_keys(*disk, "cache.disk.", {"dir", "size"}));
-    SCCACHE_TRY(dir, opt_string(*disk, "cache.disk.", "dir"));
-    SCCACHE_TRY(size, opt_size(*disk, "cache.disk.", "size"));
-    if (dir) cfg.disk.dir = *dir;
-    if (size) cfg.disk.size = *size;
-  }
-  if (const auto* s3 = sub_table(cache, "s3")) {
-    SCCACHE_TRY_STATUS(check_keys(*s3, "cache.s3.", {"bucket", "endpoint", "region", "key_prefix", "use_ssl",
-                                                     "enable_virtual_host_style", "no_credentials"}));
-    SCCACHE_TRY(bucket, opt_string(*s3, "cache.s3.", "bucket"));
-    if (!bucket || bucket->empty()) return make_error("configuration key `cache.s3.bucket` is required");
-    S3Config c;
-    c.bucket = *bucket;
-    SCCACHE_TRY(endpoint, opt_string(*s3, "cache.s3.", "endpoint"));
-    c.endpoint = endpoint;
-    SCCACHE_TRY(region, opt_string(*s3, "cache.s3.", "region"));
-    if (region) c.region = *region;
-    SCCACHE_TRY(prefix, opt_string(*s3, "cache.s3.", "key_prefix"));
-    if (prefix) c.key_prefix = *prefix;
-    SCCACHE_TRY(ssl, opt_bool(*s3, "cache.s3.", "use_ssl"));
-    c.use_ssl = ssl;
-    SCCACHE_TRY(vhost, opt_bool(*s3, "cache.s3.", "enable_virtual_host_style"));
-    c.virtual_host_style = vhost;
-    SCCACHE_TRY(anon, opt_bool(*s3, "cache.s3.", "no_credentials"));
-    c.no_credentials = anon.value_or(false);
-    cfg.remote.s3 = c;
-  }
-  if (const auto* redis = sub_table(cache, "redis")) {
-    SCCACHE_TRY_STATUS(check_keys(*redis, "cache.redis.", {"url"}));
-    SCCACHE_TRY(url, opt_string(*redis, "cache.redis.", "url"));
-    if (!url) return make_error("configuration key `cache.redis.url` is required");
-    cfg.remote.redis_url = url;
-    cfg.remote.redis_origin = "configuration key `cache.redis.url`";
-  }
-  if (const auto* mc = sub_table(cache, "memcached")) {
-    SCCACHE_TRY_STATUS(check_keys(*mc, "cache.memcached.", {"url"}));
-    SCCACHE_TRY(url, opt_string(*mc, "cache.memcached.", "url"));
-    if (!url) return make_error("configuration key `cache.memcached.url` is required");
-    cfg.remote.memcached_url = url;
-    cfg.remote.memcached_origin = "configuration key `cache.memcached.url`";
-  }
-  if (const auto* gcs = sub_table(cache, "gcs")) {
-    SCCACHE_TRY_STATUS(check_keys(*gcs, "cache.gcs.", {"bucket", "cred_path", "url", "rw_mode"}));
-    SCCACHE_TRY(bucket, opt_string(*gcs, "cache.gcs.", "bucket"));
-    SCCACHE_TRY(cred, opt_string(*gcs, "cache.gcs.", "cred_path"));
-    SCCACHE_TRY(url, opt_string(*gcs, "cache.gcs.", "url"));
-    SCCACHE_TRY(mode, opt_string(*gcs, "cache.gcs.", "rw_mode"));
-    if (!bucket) return make_error("configuration key `cache.gcs.bucket` is required");
-    if (!mode) return make_error("configuration key `cache.gcs.rw_mode` is required");
-    if (*mode != "READ_ONLY" && *mode != "READ_WRITE") {
-      return make_error("configuration key `cache.gcs.rw_mode` must be \"READ_ONLY\" or \"READ_WRITE\"");
-    }
-    cfg.remote.gcs_bucket = bucket;
-    cfg.remote.gcs_cred_path = cred;
-    cfg.remote.gcs_url = url;
-    cfg.remote.gcs_rw_mode = mode;
-  }
-  if (const auto* az = sub_table(cache, "azure")) {
-    SCCACHE_TRY_STATUS(check_keys(*az, "cache.azure.", {}));
-    cfg.remote.azure = true;
+  for (const auto& section : kCacheSections) {
+    // The names are string literals: data() is NUL-terminated.
+    if (const auto* table = sub_table(cache, section.name.data())) SCCACHE_TRY_STATUS(section.apply(cfg, *table));
   }
   return Ok{};
 }

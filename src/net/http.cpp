@@ -107,6 +107,31 @@ void HttpClient::release(void* handle, bool healthy) {
   idle_.push_back(handle);
 }
 
+namespace {
+
+// The method and, for PUT and POST, the body.
+template <typename SetOpt>
+void set_method(SetOpt set, CURL* h, const HttpRequest& request, Upload& upload) {
+  if (request.method == "GET") {
+    set(h, CURLOPT_HTTPGET, 1L);
+  } else if (request.method == "HEAD") {
+    set(h, CURLOPT_NOBODY, 1L);
+  } else if (request.method == "PUT") {
+    set(h, CURLOPT_UPLOAD, 1L);
+    set(h, CURLOPT_READFUNCTION, &on_read);
+    set(h, CURLOPT_READDATA, &upload);
+    set(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+  } else if (request.method == "POST") {
+    set(h, CURLOPT_POST, 1L);
+    set(h, CURLOPT_POSTFIELDS, request.body.data());
+    set(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+  } else {
+    set(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  }
+}
+
+}  // namespace
+
 Expected<HttpResponse> HttpClient::perform(const HttpRequest& request) {
   auto* h = static_cast<CURL*>(acquire());
   if (h == nullptr) return make_error("curl_easy_init failed");
@@ -141,22 +166,7 @@ Expected<HttpResponse> HttpClient::perform(const HttpRequest& request) {
     set(h, CURLOPT_SSL_VERIFYHOST, 2L);
   }
   if (request.accept_gzip) set(h, CURLOPT_ACCEPT_ENCODING, "gzip");
-  if (request.method == "GET") {
-    set(h, CURLOPT_HTTPGET, 1L);
-  } else if (request.method == "HEAD") {
-    set(h, CURLOPT_NOBODY, 1L);
-  } else if (request.method == "PUT") {
-    set(h, CURLOPT_UPLOAD, 1L);
-    set(h, CURLOPT_READFUNCTION, &on_read);
-    set(h, CURLOPT_READDATA, &upload);
-    set(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
-  } else if (request.method == "POST") {
-    set(h, CURLOPT_POST, 1L);
-    set(h, CURLOPT_POSTFIELDS, request.body.data());
-    set(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
-  } else {
-    set(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
-  }
+  set_method(set, h, request, upload);
   CURLcode rc = api_.curl_easy_perform(h);
   api_.curl_slist_free_all(headers);
   if (rc != CURLE_OK) {

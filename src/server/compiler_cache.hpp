@@ -1,11 +1,13 @@
 #pragma once
-// Detected compilers, keyed by path and revalidated by (size, mtime, ctime, inode) on each use.
+// Detected compilers, keyed by path (and the registry's detection scope) and revalidated by
+// (size, mtime, ctime, inode) of the binary and of the files its detection named, on each use.
 // Failed detections are not remembered.
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 
-#include "compiler/compiler.hpp"
+#include "compiler/registry.hpp"
 #include "util/expected.hpp"
 #include "util/fs.hpp"
 #include "util/process.hpp"
@@ -14,20 +16,19 @@ namespace sccache {
 
 class CompilerCache {
  public:
-  CompilerCache(std::string probe_path, ProcessRunner& runner) : probe_path_(std::move(probe_path)), runner_(runner) {}
+  // `scratch_dir`: the server's own directory, for probe files.
+  CompilerCache(std::string scratch_dir, ProcessRunner& runner) : scratch_dir_(std::move(scratch_dir)), runner_(runner) {}
   // `cwd` matters for rustc behind a rustup proxy, which picks the toolchain from the cwd's
   // rust-toolchain file and RUSTUP_TOOLCHAIN.
-  Expected<CompilerInfo> get(const std::string& exe, const std::vector<std::string>& env, const std::string& cwd);
+  Expected<std::shared_ptr<const Compiler>> get(const std::string& exe, const std::vector<std::string>& env,
+                                                const std::string& cwd);
 
  private:
   struct Slot {
     FileStat stat;
-    CompilerInfo info;
-    std::vector<std::pair<std::string, FileStat>> deps;  // rustc: the sysroot libraries
+    DetectedCompiler detected;
   };
-  Expected<CompilerInfo> detect_rustc(const std::string& exe, const std::vector<std::string>& env,
-                                      const std::string& cwd, std::vector<std::pair<std::string, FileStat>>& deps);
-  std::string probe_path_;
+  std::string scratch_dir_;
   ProcessRunner& runner_;
   std::mutex detect_mu_;  // one detection at a time: parallel first uses probe once
   std::mutex mu_;

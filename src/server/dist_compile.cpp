@@ -1,34 +1,19 @@
-// Cache misses compiled on a sccache-dist build server (SPEC 7.3, 7.8).
-//  * C/C++: the preprocessed text of the compile key is sent as the only input, at the source
-//    file's path, and compiled there with the same compiler (the toolchain archive) in the same
-//    cwd; the depfile was written by the local preprocessor run.
-//  * Rust: the crate's sources (from the dep-info pre-pass), externs, static libraries and the
-//    crates in its -L directories go at their own paths, and rustc runs with the same arguments.
+// Cache misses compiled on a sccache-dist build server (SPEC 7.3, 7.8), for any job with a
+// dist plan (CompileJob::dist_plan): the C family sends the preprocessed text at the source's
+// path; rustc sends the crate's sources, externs and the crates of its -L directories.
 // Every failure but the fatal ones of SPEC 7.2 falls back to a local compile and counts in
 // dist_errors. A compile that fails on the build server is run again locally, so that its
 // diagnostics are exactly the local ones.
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <chrono>
-#include <set>
 
-#include "compiler/gcc_args.hpp"
 #include "server/compile_service.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
-#include "util/strings.hpp"
 
 namespace sccache {
 
 namespace {
-
-std::string preprocessed_language(const std::string& language) {
-  if (language == "c") return "cpp-output";
-  if (language == "objective-c") return "objective-c-cpp-output";
-  if (language == "objective-c++") return "objective-c++-cpp-output";
-  return "c++-cpp-output";
-}
 
 std::vector<std::pair<std::string, std::string>> remote_env(const std::vector<std::string>& env) {
   std::vector<std::pair<std::string, std::string>> out;
@@ -49,10 +34,8 @@ void CompileService::dist_failed(const std::string& what, const std::string& why
   stats_.update([](ServerStats& s) { ++s.dist_errors; });
 }
 
-CompileService::RemoteRun CompileService::run_remote(const CompilerInfo& compiler, dist::ToolchainFlavor flavor,
-                                                     dist::CompileCommand command,
-                                                     const std::vector<dist::JobInput>& inputs,
-                                                     const std::vector<std::string>& outputs, const std::string& what) {
+CompileService::RemoteRun CompileService::run_remote(DistPlan& plan, dist::CompileCommand command,
+                                                     const std::string& what) {
   RemoteRun run;
   auto client = dist_->client();
   if (!client) return run;  // not connected: local until the retry (logged by DistState)
@@ -61,7 +44,9 @@ CompileService::RemoteRun CompileService::run_remote(const CompilerInfo& compile
     return run;
   };
   // As in sccache, a `no_dist` compiler is a failed distributed compile too (and runs locally).
-  auto toolchain = dist_->toolchains().resolve(compiler.path, compiler.identity, flavor);
+  auto flavor = dist::toolchain_flavor_named(plan.toolchain_flavor);
+  if (!flavor) return failed("toolchain: " + flavor.error().message);
+  auto toolchain = dist_->toolchains().resolve(plan.toolchain_compiler, plan.toolchain_identity, *flavor);
   if (!toolchain) return failed("toolchain: " + toolchain.error().message);
   auto t0 = std::chrono::steady_clock::now();
   auto alloc = client->alloc_job(toolchain->archive_id);
@@ -81,7 +66,10 @@ CompileService::RemoteRun CompileService::run_remote(const CompilerInfo& compile
   }
   command.executable = toolchain->executable;
   auto t1 = std::chrono::steady_clock::now();
-  auto ran = client->run_job(*alloc, command, outputs, inputs);
+  std::vector<dist::JobInput> inputs;
+  inputs.reserve(plan.inputs.size());
+  for (auto& in : plan.inputs) inputs.push_back({in.path, std::move(in.data), in.mode});
+  auto ran = client->run_job(*alloc, command, plan.outputs, inputs);
   auto t2 = std::chrono::steady_clock::now();
   if (!ran) return failed(ran.error().message);
   if (ran->code != 0 || ran->signal) {
@@ -99,128 +87,46 @@ CompileService::RemoteRun CompileService::run_remote(const CompilerInfo& compile
   return run;
 }
 
-CompileService::DistAttempt CompileService::run_dist(const CompilerInfo& compiler, const CompileJob& job,
-                                                     const Invocation& inv, std::string text) {
-  DistAttempt attempt;
+CompileService::DistAttempt CompileService::run_dist(CompileJob& job, const Invocation& inv) {
+  auto plan = job.dist_plan();
+  if (!plan) {
+    spdlog::debug("not distributing {}: {}", job.describe(), plan.error().message);
+    return {};
+  }
   dist::CompileCommand command;
-  command.arguments = dist_compile_args(job, preprocessed_language(job.language));
-  command.arguments.insert(command.arguments.end(), job.compile_extra_args.begin(), job.compile_extra_args.end());
+  command.arguments = plan->arguments;
   command.env_vars = remote_env(inv.env);
   command.cwd = inv.cwd;
-  std::vector<dist::JobInput> inputs{{absolute_from(inv.cwd, job.input), std::move(text), 0644}};
-  auto flavor = compiler.kind == CompilerKind::clang ? dist::ToolchainFlavor::clang : dist::ToolchainFlavor::gcc;
-  auto run = run_remote(compiler, flavor, std::move(command), inputs, {job.output}, job.input);
-  attempt.kind = run.kind;
-  attempt.message = std::move(run.message);
-  if (run.kind != DistAttempt::ok) return attempt;
-  attempt.kind = DistAttempt::fallback;
-  if (!run.result.stdout_data.empty() || !run.result.stderr_data.empty()) {
-    // Diagnostics of preprocessed text differ from the local ones (columns, source lines, macro
-    // notes, the locale's quotes): the local compile says them exactly.
-    spdlog::debug("dist: {}: the build server's compile printed diagnostics; compiling locally", job.input);
-    return attempt;
+  auto run = run_remote(*plan, std::move(command), job.describe());
+  if (run.kind != DistAttempt::ok) return {run.kind, {}, std::move(run.message)};
+  if (plan->local_if_output && (!run.result.stdout_data.empty() || !run.result.stderr_data.empty())) {
+    spdlog::debug("dist: {}: the build server's compile printed diagnostics; compiling locally", job.describe());
+    return {};
   }
-  auto it = std::find_if(run.result.outputs.begin(), run.result.outputs.end(),
-                         [&](const auto& o) { return o.first == job.output; });
-  const std::string object = absolute_from(inv.cwd, job.output);
-  if (it == run.result.outputs.end()) {
-    dist_failed(job.input, "the build server returned no " + job.output);
-    return attempt;
-  }
-  if (peer_hung_up(inv.cancel_fd)) return attempt;  // the client is gone: nothing lands
-  if (auto st = write_file_atomic(object, it->second, output_mode(compiler.kind, object, inv.umask)); !st) {
-    dist_failed(job.input, "cannot write " + object + ": " + st.error().message);
-    return attempt;
-  }
-  stats_.update([](ServerStats& s) { ++s.dist_compiles; });
-  attempt.kind = DistAttempt::ok;
-  attempt.result.stdout_data = std::move(run.result.stdout_data);
-  attempt.result.stderr_data = std::move(run.result.stderr_data);
-  return attempt;
+  return land_dist_outputs(job, inv, *plan, std::move(run.result));
 }
 
-CompileService::DistAttempt CompileService::run_rust_dist(const CompilerInfo& compiler, const RustJob& job,
-                                                          const Invocation& inv,
-                                                          const std::vector<std::string>& sources,
-                                                          const std::vector<std::string>& names) {
-  DistAttempt attempt;
-  // Inputs at their own paths: what rustc reads. Crates are found through -L directories by name
-  // and hash (the dependencies of externs), so every crate file in them goes too.
-  std::set<std::string> paths;
-  for (const auto& f : sources) paths.insert(absolute_from(inv.cwd, f));
-  for (const auto& e : job.externs) {
-    if (!e.path.empty()) paths.insert(absolute_from(inv.cwd, e.path));
-  }
-  for (const auto& lib : job.static_libs) paths.insert(lib);
-  for (size_t i = 0; i < job.args.size(); ++i) {
-    std::string value;
-    if (job.args[i] == "-L" && i + 1 < job.args.size()) {
-      value = job.args[++i];
-    } else if (job.args[i].rfind("-L", 0) == 0 && job.args[i].size() > 2) {
-      value = job.args[i].substr(2);
-    } else {
-      continue;
+// Every output the plan names, written as the compiler would have left it.
+CompileService::DistAttempt CompileService::land_dist_outputs(const CompileJob& job, const Invocation& inv,
+                                                              const DistPlan& plan, dist::JobResult result) {
+  if (peer_hung_up(inv.cancel_fd)) return {};  // the client is gone: nothing lands
+  for (const auto& out : plan.outputs) {
+    auto it = std::find_if(result.outputs.begin(), result.outputs.end(), [&](const auto& o) { return o.first == out; });
+    if (it == result.outputs.end()) {
+      dist_failed(job.describe(), "the build server returned no " + out);
+      return {};
     }
-    if (auto eq = value.find('='); eq != std::string::npos && value.find('/') > eq) {
-      // Crates are looked up in `dependency`, `crate` and `all` dirs; `native`/`framework` dirs
-      // hold system libraries for the linker, which an rlib compile does not run.
-      std::string kind = value.substr(0, eq);
-      if (kind == "native" || kind == "framework") continue;
-      value = value.substr(eq + 1);
-    }
-    std::string dir = absolute_from(inv.cwd, value);
-    auto names_in = list_dir(dir);
-    if (!names_in) continue;
-    for (const auto& n : *names_in) {
-      if (n.rfind("lib", 0) == 0 &&
-          (n.ends_with(".rlib") || n.ends_with(".rmeta") || n.ends_with(".so") || n.ends_with(".a"))) {
-        paths.insert(join_path(dir, n));
-      }
-    }
-  }
-  std::vector<dist::JobInput> inputs;
-  for (const auto& p : paths) {
-    auto st = stat_file(p);
-    if (!st || !S_ISREG(st->mode)) continue;  // a directory listed by dep-info, or gone
-    auto data = read_file(p);
-    if (!data) {
-      spdlog::debug("dist: not distributing {}: {}", job.crate_name, data.error().message);
-      return attempt;
-    }
-    inputs.push_back({p, std::move(*data), (st->mode & 0111) != 0 ? 0755U : 0644U});
-  }
-  dist::CompileCommand command;
-  command.arguments = inv.args;
-  command.env_vars = remote_env(inv.env);
-  command.cwd = inv.cwd;
-  std::vector<std::string> outputs;
-  outputs.reserve(names.size());
-  for (const auto& n : names) outputs.push_back(join_path(job.out_dir, n));
-  // The toolchain is the sysroot's own rustc (behind a rustup proxy, the toolchain it chose).
-  CompilerInfo rustc = compiler;
-  if (!compiler.rust_sysroot.empty()) rustc.path = join_path(compiler.rust_sysroot, "bin/rustc");
-  auto run =
-      run_remote(rustc, dist::ToolchainFlavor::rust, std::move(command), inputs, outputs, "crate " + job.crate_name);
-  attempt.kind = run.kind;
-  attempt.message = std::move(run.message);
-  if (run.kind != DistAttempt::ok) return attempt;
-  attempt.kind = DistAttempt::fallback;
-  if (peer_hung_up(inv.cancel_fd)) return attempt;  // the client is gone: nothing lands
-  for (const auto& out : outputs) {
-    auto it = std::find_if(run.result.outputs.begin(), run.result.outputs.end(),
-                           [&](const auto& o) { return o.first == out; });
-    bool ok =
-        it != run.result.outputs.end() &&
-        write_file_atomic(out, it->second, static_cast<mode_t>((out.ends_with(".so") ? 0777 : 0666) & ~inv.umask));
-    if (!ok) {
-      dist_failed("crate " + job.crate_name, "output " + out + " missing or not written");
-      return attempt;
+    std::string path = absolute_from(inv.cwd, out);
+    if (auto st = write_file_atomic(path, it->second, job.output_mode(path, inv.umask)); !st) {
+      dist_failed(job.describe(), "cannot write " + path + ": " + st.error().message);
+      return {};
     }
   }
   stats_.update([](ServerStats& s) { ++s.dist_compiles; });
+  DistAttempt attempt;
   attempt.kind = DistAttempt::ok;
-  attempt.result.stdout_data = std::move(run.result.stdout_data);
-  attempt.result.stderr_data = std::move(run.result.stderr_data);
+  attempt.result.stdout_data = std::move(result.stdout_data);
+  attempt.result.stderr_data = std::move(result.stderr_data);
   return attempt;
 }
 

@@ -8,22 +8,15 @@
 #include <string>
 #include <unordered_map>
 
+#include "compiler/compile_job.hpp"
 #include "util/fs.hpp"
 
 namespace sccache {
 
-struct FileDigest {
-  std::string digest;        // hex SHA-256
-  bool has_time_macros;      // uses __DATE__/__TIME__/__TIMESTAMP__
-  bool too_new;              // modified moments ago: unsafe to record
-  int64_t mtime_ns;
-  int64_t ctime_ns;
-};
-
-class FileHashCache {
+class FileHashCache final : public FileDigests {
  public:
   // nullopt if the file cannot be read or is not a regular file.
-  std::optional<FileDigest> digest(const std::string& path);
+  std::optional<FileDigest> digest(const std::string& path) override;
 
  private:
   struct Slot {

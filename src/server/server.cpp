@@ -13,7 +13,6 @@
 #include <cstring>
 #include <thread>
 
-#include "compiler/detect.hpp"
 #include "protocol/peer_uid.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
@@ -38,12 +37,6 @@ Expected<std::unique_ptr<Server>> Server::bind(const Config& config, std::unique
     remove_local(endpoint);
     return work.error();
   }
-  auto probe = write_file_atomic(join_path(*work, "probe.c"), detection_probe_source(), 0644);
-  if (!probe) {
-    ::close(fd);
-    remove_local(endpoint);
-    return probe.error();
-  }
   return std::unique_ptr<Server>(new Server(config, std::move(storage), fd, std::move(endpoint), *work));
 }
 
@@ -54,7 +47,7 @@ Server::Server(const Config& config, std::unique_ptr<Storage> storage, int liste
       listen_fd_(listen_fd),
       endpoint_(std::move(endpoint)),
       work_dir_(std::move(work_dir)),
-      compilers_(join_path(work_dir_, "probe.c"), runner_),
+      compilers_(work_dir_, runner_),
       dist_(config.dist),
       service_(*storage_, compilers_, runner_, stats_, std::max(1U, std::thread::hardware_concurrency()),
                config.direct_mode, &dist_),

@@ -119,7 +119,7 @@ expect_eq "$(cat "$TEST_TMP/precious/src/main.c")" 'int main;' "the foreign buil
 log "item 8: authentication and sizes from the headers, before the body"
 for i in 1 2 3; do
   "$PY" "$ATTACK" --scheduler "$SCHED" raw --server "$SRV" --path /api/v1/distserver/submit_toolchain/1 \
-    --token bogus --length 1073741824 --send 209715200 >"$RUNS/unauth.$i.out" 2>"$RUNS/unauth.$i.err" &
+    --token=bogus --length 1073741824 --send 209715200 >"$RUNS/unauth.$i.out" 2>"$RUNS/unauth.$i.err" &
   UNAUTH_PIDS+=($!)
 done
 for p in "${UNAUTH_PIDS[@]}"; do wait "$p" || fail "dist_attack raw (pid $p) failed"; done
@@ -129,19 +129,19 @@ for i in 1 2 3; do
 done
 server_alive
 alloc job.big
-attack big.tc raw --server "$SRV" --path "/api/v1/distserver/submit_toolchain/$JOB_ID" --token "$JOB_AUTH" --length 104857600
+attack big.tc raw --server "$SRV" --path "/api/v1/distserver/submit_toolchain/$JOB_ID" --token="$JOB_AUTH" --length 104857600
 expect_eq "$(jr big.tc .status)" 413 "a 100 MiB toolchain ($(head -c 300 "$RUNS/big.tc.out"))"
 grep -q max_toolchain_size "$RUNS/big.tc.out" || fail "the 413 does not name max_toolchain_size: $(cat "$RUNS/big.tc.out")"
 alloc job.big2
-attack big.in raw --server "$SRV" --path "/api/v1/distserver/run_job/$JOB_ID" --token "$JOB_AUTH" --length 9437184 --send 9437184
+attack big.in raw --server "$SRV" --path "/api/v1/distserver/run_job/$JOB_ID" --token="$JOB_AUTH" --length 9437184 --send 9437184
 expect_eq "$(jr big.in .status)" 413 "9 MiB of job inputs ($(head -c 300 "$RUNS/big.in.out"))"
 grep -q max_job_input_size "$RUNS/big.in.out" || fail "the 413 does not name max_job_input_size: $(cat "$RUNS/big.in.out")"
 alloc job.nolen
-attack nolen raw --server "$SRV" --path "/api/v1/distserver/run_job/$JOB_ID" --token "$JOB_AUTH" --no-length
+attack nolen raw --server "$SRV" --path "/api/v1/distserver/run_job/$JOB_ID" --token="$JOB_AUTH" --no-length
 expect_eq "$(jr nolen .status)" 411 "run_job without Content-Length"
-attack sched.nolen raw --sched --path /api/v1/scheduler/alloc_job --token "$DIST_CLIENT_TOKEN" --no-length
+attack sched.nolen raw --sched --path /api/v1/scheduler/alloc_job --token="$DIST_CLIENT_TOKEN" --no-length
 expect_eq "$(jr sched.nolen .status)" 411 "alloc_job without Content-Length"
-attack sched.big raw --sched --path /api/v1/scheduler/alloc_job --token "$DIST_CLIENT_TOKEN" --length 1073741824
+attack sched.big raw --sched --path /api/v1/scheduler/alloc_job --token="$DIST_CLIENT_TOKEN" --length 1073741824
 expect_eq "$(jr sched.big .status)" 413 "a 1 GiB alloc_job"
 for target in "--sched" "--server $SRV"; do
   # shellcheck disable=SC2086 # the target is two words
@@ -159,9 +159,9 @@ ARCHIVE_ID=$(jr pack .archive_id)
 run_sh() { # run_sh TAG OUTPUT SCRIPT: one job on server a
   alloc "$1.alloc"
   if [[ $(jr "$1.alloc" .body.Success.need_toolchain) == true ]]; then
-    drv "$1.submit" submit --server "$SRV" --job "$JOB_ID" --auth "$JOB_AUTH" "$TEST_TMP/tc.tgz"
+    drv "$1.submit" submit --server "$SRV" --job "$JOB_ID" --auth="$JOB_AUTH" "$TEST_TMP/tc.tgz"
   fi
-  drv "$1" run --server "$SRV" --job "$JOB_ID" --auth "$JOB_AUTH" --exe /bin/sh --cwd /work \
+  drv "$1" run --server "$SRV" --job "$JOB_ID" --auth="$JOB_AUTH" --exe /bin/sh --cwd /work \
     --output "$2" --out-dir "$TEST_TMP/out.$1" -- -c "$3"
 }
 run_sh tc.first small.out 'echo warm'
@@ -169,13 +169,13 @@ log "item 9: wrongly typed run_job requests are refused and give the slot back"
 for i in 1 2 3 4 5 6; do
   alloc "job.bad.$i"
   expect_eq "$(jr "job.bad.$i" .body.Success.need_toolchain)" false "need_toolchain of job $i"
-  attack "bad.$i" bad-run --server "$SRV" --job "$JOB_ID" --auth "$JOB_AUTH" \
+  attack "bad.$i" bad-run --server "$SRV" --job "$JOB_ID" --auth="$JOB_AUTH" \
     --meta '{"command": {"executable": "/bin/sh", "arguments": 5, "cwd": "/"}, "outputs": []}'
   expect_eq "$(jr "bad.$i" .status)" 400 "ill-typed run_job $i ($(head -c 300 "$RUNS/bad.$i.out"))"
   grep -qF 'command.arguments' "$RUNS/bad.$i.out" || fail "the 400 does not name command.arguments: $(cat "$RUNS/bad.$i.out")"
 done
 alloc job.bad.env
-attack bad.env bad-run --server "$SRV" --job "$JOB_ID" --auth "$JOB_AUTH" \
+attack bad.env bad-run --server "$SRV" --job "$JOB_ID" --auth="$JOB_AUTH" \
   --meta '{"command": {"executable": "/bin/sh", "env_vars": [["A", 1]]}, "outputs": "x"}'
 expect_eq "$(jr bad.env .status)" 400 "run_job with a number as an env value"
 expect_no_jobs "after the ill-typed run_jobs"

@@ -7,7 +7,7 @@
 #include <filesystem>
 
 #include "cache/disk_storage.hpp"
-#include "cache/entry.hpp"
+#include "cache/codec/entry.hpp"
 #include "util/fs.hpp"
 
 namespace sccache {
@@ -150,7 +150,7 @@ TEST(DiskStorage, RemoveDropsEntry) {
 }  // namespace
 }  // namespace sccache
 
-#include "cache/manifest.hpp"
+#include "cache/codec/manifest.hpp"
 
 namespace sccache {
 namespace {

@@ -5,7 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "compiler/gcc_args.hpp"
+#include "compiler/c/c_dist.hpp"
+#include "compiler/c/gcc_args.hpp"
 #include "config/config.hpp"
 #include "distributed/build_server/archive.hpp"
 #include "distributed/client/client_toolchains.hpp"
@@ -17,21 +18,21 @@
 namespace sccache {
 namespace {
 
-CompileJob job_of(CompilerKind kind, std::vector<std::string> args) {
+CArguments job_of(const CDialect& kind, std::vector<std::string> args) {
   Invocation i;
   i.exe = "/usr/bin/cc";
   i.args = std::move(args);
   i.cwd = "/w";
   auto r = parse_c_arguments(kind, i);
-  EXPECT_TRUE(std::holds_alternative<CompileJob>(r));
-  return std::holds_alternative<CompileJob>(r) ? std::get<CompileJob>(r) : CompileJob{};
+  EXPECT_TRUE(std::holds_alternative<CArguments>(r));
+  return std::holds_alternative<CArguments>(r) ? std::get<CArguments>(r) : CArguments{};
 }
 
 using Args = std::vector<std::string>;
 
 TEST(DistArgs, PreprocessorOnlyArgumentsAreDropped) {
   auto job =
-      job_of(CompilerKind::gcc, {"-O2",       "-DX=1", "-D",  "Y",     "-Iinc",      "-isystem", "/sys",    "-include",
+      job_of(gcc_dialect(), {"-O2",       "-DX=1", "-D",  "Y",     "-Iinc",      "-isystem", "/sys",    "-include",
                                  "pre.h",     "-MD",   "-MT", "o.o",   "-MF",        "o.d",      "-Wp,-DZ", "-c",
                                  "src/a.cpp", "-o",    "o.o", "-fPIC", "-std=c++17", "-Wall"});
   EXPECT_EQ(dist_compile_args(job, "c++-cpp-output"),
@@ -39,39 +40,39 @@ TEST(DistArgs, PreprocessorOnlyArgumentsAreDropped) {
 }
 
 TEST(DistArgs, LanguageFlagIsReplaced) {
-  auto job = job_of(CompilerKind::gcc, {"-x", "c", "a.inc", "-c", "-o", "a.o", "-mavx2"});
+  auto job = job_of(gcc_dialect(), {"-x", "c", "a.inc", "-c", "-o", "a.o", "-mavx2"});
   EXPECT_EQ(dist_compile_args(job, "cpp-output"), (Args{"-x", "cpp-output", "-c", "a.inc", "-o", "a.o", "-mavx2"}));
 }
 
 TEST(DistArgs, DepArgsMatchWhatTheDriverPasses) {
   // gcc -### shows `-MD out.d -MQ out.o`; clang's driver quotes its default target like -MQ.
-  EXPECT_EQ(job_of(CompilerKind::gcc, {"-MD", "-c", "a.c", "-o", "sub/y.o"}).dep_args,
+  EXPECT_EQ(job_of(gcc_dialect(), {"-MD", "-c", "a.c", "-o", "sub/y.o"}).dep_args,
             (Args{"-MD", "-MF", "sub/y.d", "-MQ", "sub/y.o"}));
-  EXPECT_EQ(job_of(CompilerKind::clang, {"-MMD", "-MP", "-c", "a.c", "-o", "y.o"}).dep_args,
+  EXPECT_EQ(job_of(clang_dialect(), {"-MMD", "-MP", "-c", "a.c", "-o", "y.o"}).dep_args,
             (Args{"-MMD", "-MP", "-MF", "y.d", "-MQ", "y.o"}));
-  EXPECT_EQ(job_of(CompilerKind::gcc, {"-MD", "-MT", "t", "-MF", "d", "-c", "a.c", "-o", "y.o"}).dep_args,
+  EXPECT_EQ(job_of(gcc_dialect(), {"-MD", "-MT", "t", "-MF", "d", "-c", "a.c", "-o", "y.o"}).dep_args,
             (Args{"-MD", "-MT", "t", "-MF", "d"}));
-  EXPECT_TRUE(job_of(CompilerKind::gcc, {"-c", "a.c"}).dep_args.empty());
+  EXPECT_TRUE(job_of(gcc_dialect(), {"-c", "a.c"}).dep_args.empty());
 }
 
 TEST(DistArgs, CompilesWhoseOutputWouldDifferStayLocal) {
-  EXPECT_FALSE(dist_refusal(CompilerKind::gcc, job_of(CompilerKind::gcc, {"-O2", "-c", "a.c"})));
-  // Each of these is cacheable (checked: job_of expects a CompileJob) and must stay local.
+  EXPECT_FALSE(c_dist_refusal(gcc_dialect(), job_of(gcc_dialect(), {"-O2", "-c", "a.c"})));
+  // Each of these is cacheable (checked: job_of expects a CArguments) and must stay local.
   for (const Args& extra : {Args{"-g"}, Args{"-g3"}, Args{"--coverage"}, Args{"-fprofile-arcs"}, Args{"-H"}, Args{"-v"},
                             Args{"-frecord-gcc-switches"}, Args{"-Wa,--noexecstack"}, Args{"-fsanitize=address"},
                             Args{"-flto"}, Args{"-finput-charset=latin1"}, Args{"-Wall"}}) {
     Args args{"-c", "a.c"};
     args.insert(args.end(), extra.begin(), extra.end());
-    EXPECT_TRUE(dist_refusal(CompilerKind::gcc, job_of(CompilerKind::gcc, args))) << extra[0];
+    EXPECT_TRUE(c_dist_refusal(gcc_dialect(), job_of(gcc_dialect(), args))) << extra[0];
   }
-  EXPECT_TRUE(dist_refusal(CompilerKind::gcc, job_of(CompilerKind::gcc, {"-S", "a.c"})));
-  EXPECT_TRUE(dist_refusal(CompilerKind::gcc, job_of(CompilerKind::gcc, {"-c", "a.i"})));  // already preprocessed
-  EXPECT_TRUE(dist_refusal(CompilerKind::gcc, job_of(CompilerKind::gcc, {"-c", "a.s"})));
-  EXPECT_TRUE(dist_refusal(CompilerKind::clang, job_of(CompilerKind::clang, {"-c", "a.m"})));  // no cc1obj packaged
+  EXPECT_TRUE(c_dist_refusal(gcc_dialect(), job_of(gcc_dialect(), {"-S", "a.c"})));
+  EXPECT_TRUE(c_dist_refusal(gcc_dialect(), job_of(gcc_dialect(), {"-c", "a.i"})));  // already preprocessed
+  EXPECT_TRUE(c_dist_refusal(gcc_dialect(), job_of(gcc_dialect(), {"-c", "a.s"})));
+  EXPECT_TRUE(c_dist_refusal(clang_dialect(), job_of(clang_dialect(), {"-c", "a.m"})));  // no cc1obj packaged
   // gcc drops -Wmisleading-indentation for preprocessed input; clang keeps its warnings.
-  EXPECT_FALSE(dist_refusal(CompilerKind::clang, job_of(CompilerKind::clang, {"-Wall", "-c", "a.c"})));
-  EXPECT_FALSE(dist_refusal(CompilerKind::gcc,
-                            job_of(CompilerKind::gcc, {"-Wall", "-Wno-misleading-indentation", "-c", "a.c"})));
+  EXPECT_FALSE(c_dist_refusal(clang_dialect(), job_of(clang_dialect(), {"-Wall", "-c", "a.c"})));
+  EXPECT_FALSE(c_dist_refusal(gcc_dialect(),
+                            job_of(gcc_dialect(), {"-Wall", "-Wno-misleading-indentation", "-c", "a.c"})));
 }
 
 TEST(DistWire, RunJobBodyIsLengthJsonAndTar) {

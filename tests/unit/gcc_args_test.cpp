@@ -1,8 +1,9 @@
 // Argument table tests: each flag that changes the key, the outputs or cacheability is pinned here.
 #include <gtest/gtest.h>
 
-#include "compiler/c_job.hpp"
-#include "compiler/gcc_args.hpp"
+#include "compiler/c/c_key.hpp"
+#include "compiler/c/c_dist.hpp"
+#include "compiler/c/gcc_args.hpp"
 
 namespace sccache {
 namespace {
@@ -15,14 +16,14 @@ Invocation inv(std::vector<std::string> args, std::string cwd = "/tmp/proj") {
   return i;
 }
 
-CompileJob job_of(const std::vector<std::string>& args) {
-  auto r = parse_c_arguments(CompilerKind::gcc, inv(args));
-  EXPECT_TRUE(std::holds_alternative<CompileJob>(r)) << "expected a cacheable job";
-  return std::holds_alternative<CompileJob>(r) ? std::get<CompileJob>(r) : CompileJob{};
+CArguments job_of(const std::vector<std::string>& args) {
+  auto r = parse_c_arguments(gcc_dialect(), inv(args));
+  EXPECT_TRUE(std::holds_alternative<CArguments>(r)) << "expected a cacheable job";
+  return std::holds_alternative<CArguments>(r) ? std::get<CArguments>(r) : CArguments{};
 }
 
 std::string reason_of(const std::vector<std::string>& args) {
-  auto r = parse_c_arguments(CompilerKind::gcc, inv(args));
+  auto r = parse_c_arguments(gcc_dialect(), inv(args));
   if (const auto* nc = std::get_if<NotCacheable>(&r)) return nc->reason;
   if (std::holds_alternative<NotCompilation>(r)) return "<not compilation>";
   return "<cacheable>";
@@ -30,11 +31,11 @@ std::string reason_of(const std::vector<std::string>& args) {
 
 std::string key_of(const std::vector<std::string>& args, std::string cwd = "/tmp/proj") {
   Invocation i = inv(args, cwd);
-  auto r = parse_c_arguments(CompilerKind::gcc, i);
-  EXPECT_TRUE(std::holds_alternative<CompileJob>(r));
-  if (!std::holds_alternative<CompileJob>(r)) return "";
-  CompilerInfo info{"/usr/bin/gcc", CompilerKind::gcc, "identity", "", ""};
-  return c_key_prefix(info, std::get<CompileJob>(r), i);
+  auto r = parse_c_arguments(gcc_dialect(), i);
+  EXPECT_TRUE(std::holds_alternative<CArguments>(r));
+  if (!std::holds_alternative<CArguments>(r)) return "";
+  CCompilerInfo info{"/usr/bin/gcc", &gcc_dialect(), "identity"};
+  return c_key_prefix(info, std::get<CArguments>(r), i);
 }
 
 TEST(GccArgs, PlainCompileIsCacheable) {
@@ -191,18 +192,18 @@ TEST(GccKey, EnvironmentThatChangesOutput) {
   b.env.push_back("LANG=de_DE.UTF-8");
   Invocation c = a;
   c.env.push_back("UNRELATED=1");
-  auto job = std::get<CompileJob>(parse_c_arguments(CompilerKind::gcc, a));
-  CompilerInfo info{"/usr/bin/gcc", CompilerKind::gcc, "identity", "", ""};
+  auto job = std::get<CArguments>(parse_c_arguments(gcc_dialect(), a));
+  CCompilerInfo info{"/usr/bin/gcc", &gcc_dialect(), "identity"};
   EXPECT_NE(c_key_prefix(info, job, a), c_key_prefix(info, job, b));
   EXPECT_EQ(c_key_prefix(info, job, a), c_key_prefix(info, job, c));
-  CompilerInfo other{"/usr/bin/gcc", CompilerKind::gcc, "other-identity", "", ""};
+  CCompilerInfo other{"/usr/bin/gcc", &gcc_dialect(), "other-identity"};
   EXPECT_NE(c_key_prefix(info, job, a), c_key_prefix(other, job, a));
 }
 
 TEST(GccArgs, DependenciesOutputEnvIsNotCacheable) {
   Invocation i = inv({"-c", "a.c"});
   i.env.push_back("DEPENDENCIES_OUTPUT=a.d");
-  auto r = parse_c_arguments(CompilerKind::gcc, i);
+  auto r = parse_c_arguments(gcc_dialect(), i);
   ASSERT_TRUE(std::holds_alternative<NotCacheable>(r));
 }
 
@@ -256,8 +257,8 @@ TEST(DirectMode, SearchDirsFromVerbose) {
 
 TEST(DirectMode, DirectKeyDependsOnInputPathCwdAndContent) {
   Invocation a = inv({"-c", "a.c"});
-  auto job = std::get<CompileJob>(parse_c_arguments(CompilerKind::gcc, a));
-  CompilerInfo info{"/usr/bin/gcc", CompilerKind::gcc, "identity", "", ""};
+  auto job = std::get<CArguments>(parse_c_arguments(gcc_dialect(), a));
+  CCompilerInfo info{"/usr/bin/gcc", &gcc_dialect(), "identity"};
   std::string prefix = c_key_prefix(info, job, a);
   std::string k = c_direct_key(prefix, job, a, "digest1");
   EXPECT_NE(k, c_direct_key(prefix, job, a, "digest2"));

@@ -19,17 +19,17 @@ namespace {
 class ScriptedStorage final : public Storage {
  public:
   bool fail = false;
-  int code = 0;
+  StorageFailure kind = StorageFailure::unavailable;
   int calls = 0;
   Expected<std::optional<std::string>> get(const std::string& key) override {
     ++calls;
-    if (fail) return make_error("boom", code);
+    if (fail) return storage_error(kind, "boom");
     auto it = data.find(key);
     return it == data.end() ? std::optional<std::string>() : std::optional<std::string>(it->second);
   }
   Status put(const std::string& key, const std::string& bytes) override {
     ++calls;
-    if (fail) return make_error("boom", code);
+    if (fail) return storage_error(kind, "boom");
     data[key] = bytes;
     return Ok{};
   }
@@ -99,12 +99,39 @@ TEST(GuardedStorage, FailedProbesDoubleTheWindowUpToTheCap) {
 TEST(GuardedStorage, RejectedItemDoesNotMarkTheBackendDown) {
   Breaker b;
   b.inner->fail = true;
-  b.inner->code = kStorageItemRejected;
+  b.inner->kind = StorageFailure::item_rejected;
   EXPECT_FALSE(b.guard->put("big", "x"));
   EXPECT_FALSE(b.guard->is_down());
   b.inner->fail = false;
   EXPECT_TRUE(b.guard->put("k", "v"));
   EXPECT_EQ(b.inner->calls, 2);
+}
+
+TEST(GuardedStorage, ARefusalWhileDownIsUnavailableAndKeepsItsCauseInTheMessage) {
+  Breaker b;
+  b.inner->fail = true;
+  b.inner->kind = StorageFailure::timeout;
+  auto first = b.guard->get("k");
+  ASSERT_FALSE(first);
+  EXPECT_EQ(storage_failure(first.error()), StorageFailure::timeout);  // the backend's own kind
+  auto refused = b.guard->get("k");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(storage_failure(refused.error()), StorageFailure::unavailable);
+  EXPECT_NE(refused.error().message.find("boom"), std::string::npos);
+}
+
+TEST(StorageFailure, EveryKindSurvivesTheErrorAndForeignCodesAreUnavailable) {
+  for (auto kind : {StorageFailure::unavailable, StorageFailure::timeout, StorageFailure::denied, StorageFailure::corrupt,
+                    StorageFailure::misconfigured, StorageFailure::item_rejected}) {
+    Error e = storage_error(kind, "x");
+    EXPECT_EQ(storage_failure(e), kind) << storage_failure_name(kind);
+    EXPECT_EQ(e.message, "x");
+  }
+  // Codes other modules set (small numbers, e.g. an archive's or the HTTP client's) are no kind.
+  for (int code : {0, 1, 2, 3, 7, -1, 0x52FF, 0x5306}) {
+    EXPECT_EQ(storage_failure(make_error("y", code)), StorageFailure::unavailable) << code;
+  }
+  EXPECT_EQ(storage_failure_name(StorageFailure::timeout), "timeout");
 }
 
 TEST(Url, SplitsTheGenericForms) {

@@ -1,7 +1,8 @@
 // rustc argument parsing, dep-info parsing and output names, on the command lines cargo writes.
 #include <gtest/gtest.h>
 
-#include "compiler/rust.hpp"
+#include "compiler/rust/rust_args.hpp"
+#include "compiler/rust/rust_family.hpp"
 #include "util/fs.hpp"
 
 namespace sccache {
@@ -17,8 +18,8 @@ std::vector<std::string> cargo_lib_args() {
 
 TEST(RustArgs, ParsesACargoLibraryCompile) {
   auto parsed = parse_rust_arguments(cargo_lib_args(), "/ws");
-  ASSERT_TRUE(std::holds_alternative<RustJob>(parsed));
-  const auto& job = std::get<RustJob>(parsed);
+  ASSERT_TRUE(std::holds_alternative<RustArguments>(parsed));
+  const auto& job = std::get<RustArguments>(parsed);
   EXPECT_EQ(job.crate_name, "leaf");
   EXPECT_EQ(job.crate_types, std::vector<std::string>{"rlib"});
   EXPECT_EQ(job.emit, (std::vector<std::string>{"dep-info", "metadata", "link"}));
@@ -47,8 +48,8 @@ TEST(RustArgs, SpellingsOfOneOptionGiveTheSameKey) {
   // -C x and -Cx; --out-dir v and --out-dir=v.
   std::vector<std::string> c = {"--crate-name", "leaf", "--crate-type=lib", "-Copt-level=3", "--out-dir=/o", "x.rs"};
   std::vector<std::string> d = {"--crate-name=leaf", "--crate-type", "lib", "-C", "opt-level=3", "--out-dir", "/p", "x.rs"};
-  auto jc = std::get<RustJob>(parse_rust_arguments(c, "/ws"));
-  auto jd = std::get<RustJob>(parse_rust_arguments(d, "/ws"));
+  auto jc = std::get<RustArguments>(parse_rust_arguments(c, "/ws"));
+  auto jd = std::get<RustArguments>(parse_rust_arguments(d, "/ws"));
   EXPECT_EQ(jc.key_args, jd.key_args);  // the --out-dir value is not part of the key
   EXPECT_EQ(jc.crate_types, jd.crate_types);
 }
@@ -57,7 +58,7 @@ TEST(RustArgs, ProcMacroLinks) {
   std::vector<std::string> args = {"--crate-name", "hello_derive", "--edition=2021", "src/lib.rs", "--crate-type",
                                    "proc-macro", "--emit=dep-info,link", "-C", "prefer-dynamic", "-C",
                                    "extra-filename=-99", "--out-dir", "/t/deps", "--extern", "proc_macro"};
-  auto job = std::get<RustJob>(parse_rust_arguments(args, "/ws"));
+  auto job = std::get<RustArguments>(parse_rust_arguments(args, "/ws"));
   EXPECT_TRUE(job.links());
   ASSERT_EQ(job.externs.size(), 1U);
   EXPECT_TRUE(job.externs[0].path.empty());
@@ -101,7 +102,7 @@ TEST(RustArgs, CargoProbesAreNotCompilations) {
 TEST(RustArgs, ArgfilesAreExpanded) {
   auto dir = *make_temp_dir("sccache-rust-args-");
   ASSERT_TRUE(write_file_atomic(dir + "/args", "--crate-name\nleaf\n--crate-type\nlib\n--out-dir\n/o\n", 0644));
-  auto job = std::get<RustJob>(parse_rust_arguments({"@args", "src/lib.rs"}, dir));
+  auto job = std::get<RustArguments>(parse_rust_arguments({"@args", "src/lib.rs"}, dir));
   EXPECT_EQ(job.crate_name, "leaf");
   EXPECT_EQ(job.out_dir, "/o");
   EXPECT_EQ(std::get<NotCacheable>(parse_rust_arguments({"@missing", "x.rs"}, dir)).reason, "@argfile");

@@ -413,6 +413,13 @@ Expected<std::string> package_toolchain(const std::string& compiler, ToolchainFl
   return make_tar_gz(files);
 }
 
+Expected<ToolchainFlavor> toolchain_flavor_named(std::string_view name) {
+  if (name == "gcc") return ToolchainFlavor::gcc;
+  if (name == "clang") return ToolchainFlavor::clang;
+  if (name == "rust") return ToolchainFlavor::rust;
+  return make_error("no toolchain packager for `" + std::string(name) + "`");
+}
+
 Expected<ToolchainFlavor> detect_toolchain_flavor(const std::string& compiler) {
   std::string exe = absolute_from(current_dir(), compiler);
   if (!is_executable_file(exe)) {

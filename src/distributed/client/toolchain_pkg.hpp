@@ -27,6 +27,8 @@ namespace sccache::dist {
 // rust: `rustc` (+ deps: librustc_driver, LLVM) and every file below `--print=target-libdir`
 // (the host's standard library); cargo, rustdoc and the rest of the sysroot are left out.
 enum class ToolchainFlavor { gcc, clang, rust };
+// The flavour a compiler family's dist plan names ("gcc", "clang", "rust"); error for any other.
+Expected<ToolchainFlavor> toolchain_flavor_named(std::string_view name);
 
 // Every file needed to run `compiler -c` on preprocessed input inside an otherwise empty root,
 // sorted by path (no directory entries). `compiler` may be relative to the current directory.

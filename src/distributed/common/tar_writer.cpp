@@ -118,15 +118,55 @@ std::vector<std::string> split_relative_path(std::string_view path, std::string&
   return out;
 }
 
+namespace {
+
+std::string error_text(const Api& api, archive* a) {
+  const char* s = api.archive_error_string(a);
+  return std::string(s != nullptr ? s : "unknown libarchive error");
+}
+
+// One member: its header (path, mode, no time) and, for a regular file, its bytes.
+Status add_file(const Api& api, archive* writer, archive_entry* entry, const ArchiveFile& f) {
+  std::string why;
+  std::string path = normalize_relative(f.path, why);
+  if (!why.empty()) return make_error("cannot add '" + f.path + "' to a tar: " + why);
+  api.archive_entry_clear(entry);
+  api.archive_entry_set_pathname(entry, path.c_str());
+  api.archive_entry_set_perm(entry, f.mode & 07777);
+  api.archive_entry_set_mtime(entry, 0, 0);
+  const uint32_t type = f.mode & S_IFMT;
+  const bool regular = type == 0 || type == S_IFREG;
+  if (type == S_IFDIR) {
+    api.archive_entry_set_filetype(entry, AE_IFDIR);
+    api.archive_entry_set_size(entry, 0);
+  } else if (type == S_IFLNK) {
+    api.archive_entry_set_filetype(entry, AE_IFLNK);
+    api.archive_entry_set_symlink(entry, f.data.c_str());
+    api.archive_entry_set_size(entry, 0);
+  } else if (regular) {
+    api.archive_entry_set_filetype(entry, AE_IFREG);
+    api.archive_entry_set_size(entry, static_cast<la_int64_t>(f.data.size()));
+  } else {
+    return make_error("cannot add '" + f.path + "' to a tar: unsupported file type");
+  }
+  if (api.archive_write_header(writer, entry) != ARCHIVE_OK) {
+    return make_error("cannot add '" + f.path + "' to a tar: " + error_text(api, writer));
+  }
+  for (size_t done = 0; regular && done < f.data.size();) {
+    la_ssize_t n = api.archive_write_data(writer, f.data.data() + done, f.data.size() - done);
+    if (n <= 0) return make_error("cannot add '" + f.path + "' to a tar: " + error_text(api, writer));
+    done += static_cast<size_t>(n);
+  }
+  return Ok{};
+}
+
+}  // namespace
+
 Expected<std::string> make_tar(const std::vector<ArchiveFile>& files, bool gzip) {
   const auto& loaded = api_once();
   if (!loaded) return loaded.error();
   const Api& api = *loaded;
   const std::string kind = gzip ? "tar.gz" : "tar";
-  auto error_text = [&api](archive* a) {
-    const char* s = api.archive_error_string(a);
-    return std::string(s != nullptr ? s : "unknown libarchive error");
-  };
 
   std::string out;
   std::unique_ptr<archive, decltype(api.archive_write_free)> writer(api.archive_write_new(), api.archive_write_free);
@@ -138,48 +178,14 @@ Expected<std::string> make_tar(const std::vector<ArchiveFile>& files, bool gzip)
       // No padding of the output to 10 KiB blocks.
       api.archive_write_set_bytes_in_last_block(writer.get(), 1) != ARCHIVE_OK ||
       api.archive_write_open(writer.get(), &out, nullptr, append_to_string, nullptr) != ARCHIVE_OK) {
-    return make_error("cannot start " + kind + ": " + error_text(writer.get()));
+    return make_error("cannot start " + kind + ": " + error_text(api, writer.get()));
   }
   std::unique_ptr<archive_entry, decltype(api.archive_entry_free)> entry(api.archive_entry_new(),
                                                                          api.archive_entry_free);
   if (!entry) return make_error("cannot allocate an archive entry");
-  for (const auto& f : files) {
-    std::string why;
-    std::string path = normalize_relative(f.path, why);
-    if (!why.empty()) return make_error("cannot add '" + f.path + "' to a tar: " + why);
-    api.archive_entry_clear(entry.get());
-    api.archive_entry_set_pathname(entry.get(), path.c_str());
-    api.archive_entry_set_perm(entry.get(), f.mode & 07777);
-    api.archive_entry_set_mtime(entry.get(), 0, 0);
-    const uint32_t type = f.mode & S_IFMT;
-    const bool regular = type == 0 || type == S_IFREG;
-    if (type == S_IFDIR) {
-      api.archive_entry_set_filetype(entry.get(), AE_IFDIR);
-      api.archive_entry_set_size(entry.get(), 0);
-    } else if (type == S_IFLNK) {
-      api.archive_entry_set_filetype(entry.get(), AE_IFLNK);
-      api.archive_entry_set_symlink(entry.get(), f.data.c_str());
-      api.archive_entry_set_size(entry.get(), 0);
-    } else if (regular) {
-      api.archive_entry_set_filetype(entry.get(), AE_IFREG);
-      api.archive_entry_set_size(entry.get(), static_cast<la_int64_t>(f.data.size()));
-    } else {
-      return make_error("cannot add '" + f.path + "' to a tar: unsupported file type");
-    }
-    if (api.archive_write_header(writer.get(), entry.get()) != ARCHIVE_OK) {
-      return make_error("cannot add '" + f.path + "' to a tar: " + error_text(writer.get()));
-    }
-    if (regular) {
-      size_t done = 0;
-      while (done < f.data.size()) {
-        la_ssize_t n = api.archive_write_data(writer.get(), f.data.data() + done, f.data.size() - done);
-        if (n <= 0) return make_error("cannot add '" + f.path + "' to a tar: " + error_text(writer.get()));
-        done += static_cast<size_t>(n);
-      }
-    }
-  }
+  for (const auto& f : files) SCCACHE_TRY_STATUS(add_file(api, writer.get(), entry.get(), f));
   if (api.archive_write_close(writer.get()) != ARCHIVE_OK) {
-    return make_error("cannot finish " + kind + ": " + error_text(writer.get()));
+    return make_error("cannot finish " + kind + ": " + error_text(api, writer.get()));
   }
   return out;
 }

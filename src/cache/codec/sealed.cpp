@@ -1,4 +1,4 @@
-#include "cache/sealed.hpp"
+#include "cache/codec/sealed.hpp"
 
 #include "util/bytes.hpp"
 #include "util/compress.hpp"

@@ -1,6 +1,6 @@
 #pragma once
-// rustc support: detection (toolchain identity from the sysroot), argument parsing for the
-// forms cargo uses, dep-info parsing and the names of the files rustc writes.
+// rustc's command line: argument parsing for the forms cargo uses, dep-info parsing and the
+// names of the files rustc writes.
 #include <optional>
 #include <string>
 #include <utility>
@@ -8,34 +8,18 @@
 #include <vector>
 
 #include "compiler/compiler.hpp"
-#include "util/process.hpp"
+#include "util/expected.hpp"
 
 namespace sccache {
 
 constexpr std::string_view kRustKeyVersion = "sccache-cpp/rust/1";
-
-// True for an executable named like rustc (rustc, rustc-1.80, rustc.exe): such a compiler is
-// detected with `-vV` instead of the C probe.
-bool looks_like_rustc(const std::string& exe);
-
-struct RustToolchain {
-  std::string version_text;                 // `rustc -vV` output
-  std::string host;                         // its `host:` line
-  std::string sysroot;                      // `rustc --print=sysroot`
-  std::vector<std::string> libraries;       // <sysroot>/lib/*.so, sorted: the compiler itself
-};
-
-// Runs `exe -vV` and `exe --print=sysroot` in the client's environment and cwd (a rustup proxy
-// picks its toolchain from both).
-Expected<RustToolchain> probe_rustc(const std::string& exe, const std::vector<std::string>& env, const std::string& cwd,
-                                    ProcessRunner& runner);
 
 struct RustExtern {
   std::string name;   // with modifiers stripped
   std::string path;   // empty for sysroot crates (`--extern proc_macro`)
 };
 
-struct RustJob {
+struct RustArguments {
   std::string crate_name;
   std::vector<std::string> crate_types;  // normalized: lib -> rlib
   std::vector<std::string> emit;         // link, metadata, dep-info
@@ -55,7 +39,7 @@ struct RustJob {
   [[nodiscard]] bool links() const;  // produces a shared object (proc-macro, dylib)
 };
 
-using RustParseResult = std::variant<RustJob, NotCacheable, NotCompilation>;
+using RustParseResult = std::variant<RustArguments, NotCacheable, NotCompilation>;
 
 // `args` are rustc's arguments after the executable; `@file` argfiles are read relative to cwd.
 RustParseResult parse_rust_arguments(const std::vector<std::string>& args, const std::string& cwd);
@@ -70,6 +54,6 @@ struct DepInfo {
 DepInfo parse_dep_info(std::string_view text);
 
 // The files rustc writes into --out-dir for this job (names only), on Linux targets.
-std::vector<std::string> rust_output_names(const RustJob& job);
+std::vector<std::string> rust_output_names(const RustArguments& job);
 
 }  // namespace sccache

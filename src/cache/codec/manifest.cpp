@@ -1,6 +1,6 @@
-#include "cache/manifest.hpp"
+#include "cache/codec/manifest.hpp"
 
-#include "cache/sealed.hpp"
+#include "cache/codec/sealed.hpp"
 #include "util/bytes.hpp"
 
 namespace sccache {

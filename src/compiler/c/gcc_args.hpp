@@ -1,16 +1,46 @@
 #pragma once
-// The gcc/clang option table and the parser that classifies one command line into a
-// CompileJob, NotCacheable{reason} or NotCompilation.
+// The gcc/clang option table and the parser that classifies one command line into CArguments
+// (what the C pipeline needs to know of it), NotCacheable{reason} or NotCompilation.
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <variant>
+
+#include "compiler/c/c_dialect.hpp"
 #include "compiler/compiler.hpp"
 #include "util/expected.hpp"
 
 namespace sccache {
+
+struct OutputSpec {
+  std::string name;   // member name in the cache entry: "obj", "d", "dwo", "gcno"
+  std::string path;   // as the compiler will write it (relative to the compile's cwd or absolute)
+  bool required = true;
+};
+
+// One C-family command line, classified.
+struct CArguments {
+  std::string language;                      // gcc -x spelling, e.g. "c++"
+  std::vector<std::string> args;             // response files expanded
+  std::string input;
+  std::string output;                        // object (or .s with -S) path
+  bool input_is_preprocessed = false;        // .i/.ii/.s: hash the file instead of running -E
+  std::vector<std::string> preprocess_args;  // for `exe -E ...`
+  std::vector<OutputSpec> outputs;
+  bool hash_cwd = false;                     // -g, coverage and profiling embed the cwd
+  bool hash_output_path = false;             // dep targets, .dwo and .gcda names embed it
+  ColorMode color = ColorMode::automatic;
+  std::vector<std::string> compile_extra_args;  // appended to the user's command on a miss
+  // With -MD/-MMD: arguments that make a preprocessor run (`-E`) write the same dependency file
+  // the compile would (the user's -M* arguments plus the implied -MF and target).
+  std::vector<std::string> dep_args;
+  bool assemble_only = false;                // -S
+};
+
+using CParseResult = std::variant<CArguments, NotCacheable, NotCompilation>;
 
 enum class ArgForm {
   flag,                // -c
@@ -60,16 +90,11 @@ std::vector<std::string> split_response_file(std::string_view text);
 // Language for a file name by extension (gcc's spelling), empty if unknown.
 std::string language_for_extension(std::string_view path);
 
-ParseResult parse_c_arguments(CompilerKind kind, const Invocation& inv);
+// Classifies the command line; for a driver with a force_color_flag, adds it to the compile when
+// the client's stderr is a terminal (the compiler's is a pipe).
+CParseResult parse_c_arguments(const CDialect& dialect, const Invocation& inv);
 
 // Names of the environment variables that can change a C compile's output or diagnostics.
 const std::vector<std::string_view>& c_key_env_vars();
-
-// Why this compile must not run on a build server as preprocessed text (nullopt = it may).
-std::optional<std::string> dist_refusal(CompilerKind kind, const CompileJob& job);
-// The build server's arguments (SPEC 7.8): `-x <input_language> -c <input> -o <output>` and every
-// argument but the input, outputs, -x and those only the preprocessor reads (-D, -I, -include,
-// -M*, -Wp, ...).
-std::vector<std::string> dist_compile_args(const CompileJob& job, const std::string& input_language);
 
 }  // namespace sccache

@@ -1,4 +1,4 @@
-#include "compiler/gcc_args.hpp"
+#include "compiler/c/gcc_args.hpp"
 
 #include <algorithm>
 #include <array>
@@ -202,6 +202,21 @@ void apply_color(ParseState& st, std::string_view arg) {
   }
 }
 
+// The client's terminal wants colour, the compiler's pipe would get none, and the flag would not
+// be recorded in the object (with these it would, so the object would differ).
+bool wants_forced_color(const CDialect& dialect, const CArguments& job, const Invocation& inv) {
+  if (dialect.force_color_flag.empty() || job.color != ColorMode::automatic || !inv.stderr_is_tty) return false;
+  auto term = env_value(inv.env, "TERM");
+  if (term && *term == "dumb") return false;
+  for (const auto& a : job.args) {
+    if (a == "-grecord-command-line" || a == "-frecord-command-line" || a == "-grecord-gcc-switches" ||
+        a == "-frecord-gcc-switches") {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 std::span<const ArgSpec> arg_table() { return kArgTable; }
@@ -290,92 +305,92 @@ const std::vector<std::string_view>& c_key_env_vars() {
   return vars;
 }
 
-ParseResult parse_c_arguments(CompilerKind kind, const Invocation& inv) {
-  (void)kind;  // gcc and clang share the table
-  auto expanded = expand_response_files(inv.args, inv.cwd);
-  if (!expanded) return NotCacheable{"@"};
-  for (const char* var : {"DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES"}) {
-    if (env_value(inv.env, var)) return NotCacheable{var};
-  }
-  const std::vector<std::string>& args = *expanded;
-  ParseState st;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg.empty() || arg[0] != '-' || arg == "-") {
-      if (arg == "-") return NotCacheable{"-"};
-      st.inputs.push_back(arg);
-      st.input_language = st.language;
-      st.preprocess_args.push_back(arg);
-      continue;
-    }
-    const ArgSpec* spec = find_arg_spec(arg);
-    std::string value;
-    bool takes_next = false;
-    if (spec != nullptr) {
-      if (spec->form == F::separate || (spec->form == F::joined_or_separate && arg.size() == spec->name.size())) {
-        if (i + 1 >= args.size()) return NotCacheable{"argument parse"};
-        takes_next = true;
-        value = args[i + 1];
-      } else if (spec->form != F::flag) {
-        value = arg.substr(spec->name.size());
+namespace {
+
+// What one argument of a known role does to the scan; a refusal ends it. `keep` says whether the
+// preprocessor run gets the argument.
+std::optional<NotCacheable> apply_role(ParseState& st, const ArgSpec& spec, const std::string& arg,
+                                       const std::string& value, bool& keep) {
+  switch (spec.role) {
+    case R::too_hard: return NotCacheable{std::string(spec.name)};
+    case R::dump: return NotCacheable{std::string(spec.name)};
+    case R::compile: st.compile = true; keep = false; break;
+    case R::assemble: st.assemble = true; keep = false; break;
+    case R::output:
+      if (value == "-") return NotCacheable{"-o -"};
+      st.output = value;
+      keep = false;
+      break;
+    case R::language:
+      st.language = value == "none" ? "" : value;
+      if (!st.language.empty() && !is_supported_language(st.language)) return NotCacheable{"-x"};
+      break;
+    case R::dep_flag:
+      if (arg == "-MD" || arg == "-MMD") st.deps = true;
+      keep = false;
+      break;
+    case R::dep_file: st.dep_file = value; keep = false; break;
+    case R::dep_target: st.dep_target = true; keep = false; break;
+    case R::split_dwarf: st.split_dwarf = true; st.debug = true; break;
+    case R::coverage: st.coverage = true; st.profile = true; break;
+    case R::profile: st.profile = true; break;
+    case R::xclang:
+      if (xclang_too_hard(value)) return NotCacheable{"-Xclang " + value};
+      break;
+    case R::wp:
+      if (value.find("-M") != std::string::npos || arg.find("-M") != std::string::npos) return NotCacheable{"-Wp,-M"};
+      break;
+    case R::wa:
+      if (value.rfind("-a", 0) == 0 || value.find(",-a") != std::string::npos || value.find("--MD") != std::string::npos) {
+        return NotCacheable{"-Wa,-a"};
       }
-    }
-    ArgRole role = spec == nullptr ? R::other : spec->role;
-    if (spec == nullptr && arg.rfind("-g", 0) == 0 && arg != "-g0") st.debug = true;
-    bool keep_for_preprocess = true;
-    switch (role) {
-      case R::too_hard: return NotCacheable{std::string(spec->name)};
-      case R::dump: return NotCacheable{std::string(spec->name)};
-      case R::compile: st.compile = true; keep_for_preprocess = false; break;
-      case R::assemble: st.assemble = true; keep_for_preprocess = false; break;
-      case R::output:
-        if (value == "-") return NotCacheable{"-o -"};
-        st.output = value;
-        keep_for_preprocess = false;
-        break;
-      case R::language:
-        st.language = value == "none" ? "" : value;
-        if (!st.language.empty() && !is_supported_language(st.language)) return NotCacheable{"-x"};
-        break;
-      case R::dep_flag:
-        if (arg == "-MD" || arg == "-MMD") st.deps = true;
-        keep_for_preprocess = false;
-        break;
-      case R::dep_file: st.dep_file = value; keep_for_preprocess = false; break;
-      case R::dep_target: st.dep_target = true; keep_for_preprocess = false; break;
-      case R::split_dwarf: st.split_dwarf = true; st.debug = true; break;
-      case R::coverage: st.coverage = true; st.profile = true; break;
-      case R::profile: st.profile = true; break;
-      case R::xclang:
-        if (xclang_too_hard(value)) return NotCacheable{"-Xclang " + value};
-        break;
-      case R::wp:
-        if (value.find("-M") != std::string::npos || arg.find("-M") != std::string::npos) return NotCacheable{"-Wp,-M"};
-        break;
-      case R::wa:
-        if (value.rfind("-a", 0) == 0 || value.find(",-a") != std::string::npos || value.find("--MD") != std::string::npos) {
-          return NotCacheable{"-Wa,-a"};
-        }
-        break;
-      case R::color: apply_color(st, arg); break;
-      case R::other: break;
-    }
-    if (keep_for_preprocess) {
-      st.preprocess_args.push_back(arg);
-      if (takes_next) st.preprocess_args.push_back(value);
-    }
-    if (role == R::dep_flag || role == R::dep_file || role == R::dep_target) {
-      st.dep_args.push_back(arg);
-      if (takes_next) st.dep_args.push_back(value);
-    }
-    if (takes_next) ++i;
+      break;
+    case R::color: apply_color(st, arg); break;
+    case R::other: break;
   }
+  return std::nullopt;
+}
+
+// One option (args[i] starts with '-'); `i` moves past a separate value. A refusal ends the scan.
+std::optional<NotCacheable> scan_option(ParseState& st, const std::vector<std::string>& args, size_t& i) {
+  const std::string& arg = args[i];
+  const ArgSpec* spec = find_arg_spec(arg);
+  std::string value;
+  bool takes_next = false;
+  if (spec != nullptr) {
+    if (spec->form == F::separate || (spec->form == F::joined_or_separate && arg.size() == spec->name.size())) {
+      if (i + 1 >= args.size()) return NotCacheable{"argument parse"};
+      takes_next = true;
+      value = args[i + 1];
+    } else if (spec->form != F::flag) {
+      value = arg.substr(spec->name.size());
+    }
+  }
+  ArgRole role = spec == nullptr ? R::other : spec->role;
+  if (spec == nullptr && arg.rfind("-g", 0) == 0 && arg != "-g0") st.debug = true;
+  bool keep_for_preprocess = true;
+  if (spec != nullptr) {
+    if (auto refusal = apply_role(st, *spec, arg, value, keep_for_preprocess)) return refusal;
+  }
+  if (keep_for_preprocess) {
+    st.preprocess_args.push_back(arg);
+    if (takes_next) st.preprocess_args.push_back(value);
+  }
+  if (role == R::dep_flag || role == R::dep_file || role == R::dep_target) {
+    st.dep_args.push_back(arg);
+    if (takes_next) st.dep_args.push_back(value);
+  }
+  if (takes_next) ++i;
+  return std::nullopt;
+}
+
+// After the scan: one input of a known language; the outputs and what the key must hold.
+CParseResult job_from_scan(ParseState&& st, const std::vector<std::string>& args) {
   if (!st.compile && !st.assemble) return NotCompilation{};
   if (st.compile && st.assemble) return NotCacheable{"-S with -c"};
   if (st.inputs.size() > 1) return NotCacheable{"multiple input files"};
   if (st.inputs.empty()) return NotCacheable{"no input file"};
-
-  CompileJob job;
+  CArguments job;
   job.input = st.inputs[0];
   job.language = st.input_language.empty() ? language_for_extension(job.input) : st.input_language;
   if (job.language.empty()) return NotCacheable{"unknown source language"};
@@ -401,62 +416,32 @@ ParseResult parse_c_arguments(CompilerKind kind, const Invocation& inv) {
   return job;
 }
 
-std::optional<std::string> dist_refusal(CompilerKind kind, const CompileJob& job) {
-  if (job.assemble_only) return "-S";
-  if (job.input_is_preprocessed) return "preprocessed input";
-  // Objective-C needs cc1obj/cc1objplus, which toolchain packages do not carry.
-  if (job.language != "c" && job.language != "c++") return "language " + job.language;
-  // Debug info, coverage notes and profiling embed what a compile of preprocessed text sees
-  // differently (columns after macro expansion, source checksums), so the object would not be
-  // the local one.
-  if (job.hash_cwd) return "debug info, coverage or profiling";
-  bool misleading_indentation = false;  // gcc: -Wall turns it on; it is off for preprocessed input
-  for (const auto& a : job.args) {
-    // Output of the preprocessor phase, or a compiler driver that prints what it runs.
-    if (a == "-H" || a == "-v" || a == "-###" || a == "--verbose" || a == "-Q" || a == "-ftime-report" || a == "-fstack-usage") {
-      return a;
-    }
-    if (a.rfind("-save-temps", 0) == 0 || a.rfind("-Wa,", 0) == 0 || a == "-Xassembler" || a.rfind("-frecord", 0) == 0) return a;
-    // Source columns reach the object (sanitizer and LTO location data); the text was
-    // converted to UTF-8 already.
-    if (a.rfind("-fsanitize", 0) == 0 || a.rfind("-flto", 0) == 0 || a.rfind("-finput-charset", 0) == 0) return a;
-    if (a == "-Wall" || a == "-Wmisleading-indentation") misleading_indentation = true;
-    if (a == "-Wno-misleading-indentation" || a == "-Wno-all") misleading_indentation = false;
-  }
-  if (kind == CompilerKind::gcc && misleading_indentation) return "-Wmisleading-indentation (gcc ignores it for preprocessed input)";
-  return std::nullopt;
-}
+}  // namespace
 
-std::vector<std::string> dist_compile_args(const CompileJob& job, const std::string& input_language) {
-  std::vector<std::string> out{"-x", input_language, "-c", job.input, "-o", job.output};
-  static const std::vector<std::string_view> preprocessor_only = {
-      "-D", "-U", "-I", "-A", "-include", "-imacros", "-isystem", "-iquote", "-idirafter", "-iprefix",
-      "-iwithprefix", "-iwithprefixbefore", "-iframework", "-imultilib", "-isysroot", "-Xpreprocessor"};
-  for (size_t i = 0; i < job.args.size(); ++i) {
-    const std::string& a = job.args[i];
-    if (a.empty() || a[0] != '-') continue;  // the input
-    const ArgSpec* spec = a.size() > 1 ? find_arg_spec(a) : nullptr;
-    bool separate = spec != nullptr && i + 1 < job.args.size() &&
-                    (spec->form == F::separate || (spec->form == F::joined_or_separate && a.size() == spec->name.size()));
-    bool drop = false;
-    if (spec != nullptr) {
-      switch (spec->role) {
-        case R::compile: case R::output: case R::language: case R::dep_flag: case R::dep_file: case R::dep_target:
-        case R::wp:
-          drop = true;
-          break;
-        default:
-          drop = std::find(preprocessor_only.begin(), preprocessor_only.end(), spec->name) != preprocessor_only.end();
-      }
-    }
-    if (a == "-nostdinc" || a == "-nostdinc++" || a == "-undef" || a == "-C" || a == "-CC" || a == "-trigraphs") drop = true;
-    if (!drop) {
-      out.push_back(a);
-      if (separate) out.push_back(job.args[i + 1]);
-    }
-    if (separate) ++i;
+CParseResult parse_c_arguments(const CDialect& dialect, const Invocation& inv) {
+  auto expanded = expand_response_files(inv.args, inv.cwd);
+  if (!expanded) return NotCacheable{"@"};
+  for (const char* var : {"DEPENDENCIES_OUTPUT", "SUNPRO_DEPENDENCIES"}) {
+    if (env_value(inv.env, var)) return NotCacheable{var};
   }
-  return out;
+  const std::vector<std::string>& args = *expanded;
+  ParseState st;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg.empty() || arg[0] != '-' || arg == "-") {
+      if (arg == "-") return NotCacheable{"-"};
+      st.inputs.push_back(arg);
+      st.input_language = st.language;
+      st.preprocess_args.push_back(arg);
+      continue;
+    }
+    if (auto refusal = scan_option(st, args, i)) return std::move(*refusal);
+  }
+  CParseResult parsed = job_from_scan(std::move(st), args);
+  if (auto* job = std::get_if<CArguments>(&parsed); job != nullptr && wants_forced_color(dialect, *job, inv)) {
+    job->compile_extra_args.emplace_back(dialect.force_color_flag);
+  }
+  return parsed;
 }
 
 }  // namespace sccache

@@ -1,4 +1,4 @@
-#include "compiler/rust.hpp"
+#include "compiler/rust/rust_args.hpp"
 
 #include <sys/stat.h>
 
@@ -102,42 +102,161 @@ std::pair<std::string, std::string> split_link_lib(const std::string& v) {
 
 }  // namespace
 
-bool looks_like_rustc(const std::string& exe) {
-  std::string base = basename_of(exe);
-  return base == "rustc" || base == "rustc.exe" || starts_with(base, "rustc-");
-}
-
-Expected<RustToolchain> probe_rustc(const std::string& exe, const std::vector<std::string>& env, const std::string& cwd,
-                                    ProcessRunner& runner) {
-  RustToolchain tc;
-  SCCACHE_TRY(vv, runner.run(ProcessSpec{{exe, "-vV"}, env, cwd, std::nullopt}));
-  if (!vv.success() || !starts_with(vv.stdout_data, "rustc ")) {
-    return make_error("`" + exe + " -vV` did not identify rustc: " + vv.stderr_data.substr(0, 200));
-  }
-  tc.version_text = vv.stdout_data;
-  for (const auto& line : split(vv.stdout_data, '\n')) {
-    if (starts_with(line, "host: ")) tc.host = trim(line.substr(6));
-  }
-  SCCACHE_TRY(sr, runner.run(ProcessSpec{{exe, "--print=sysroot"}, env, cwd, std::nullopt}));
-  if (!sr.success()) return make_error("`" + exe + " --print=sysroot` failed: " + sr.stderr_data.substr(0, 200));
-  tc.sysroot = trim(sr.stdout_data);
-  SCCACHE_TRY(entries, list_dir(join_path(tc.sysroot, "lib")));
-  for (const auto& name : entries) {
-    std::string path = join_path(join_path(tc.sysroot, "lib"), name);
-    auto st = stat_file(path);
-    if (st && S_ISREG(st->mode) && name.size() > 3 && (name.ends_with(".so") || name.find(".so.") != std::string::npos)) {
-      tc.libraries.push_back(path);
-    }
-  }
-  std::sort(tc.libraries.begin(), tc.libraries.end());
-  if (tc.libraries.empty()) return make_error("no compiler libraries under " + tc.sysroot + "/lib");
-  return tc;
-}
-
-bool RustJob::links() const {
+bool RustArguments::links() const {
   return std::any_of(crate_types.begin(), crate_types.end(),
                      [](const std::string& t) { return t == "proc-macro" || t == "dylib"; });
 }
+
+namespace {
+
+// What the option scan collects besides the job itself.
+struct RustScan {
+  RustArguments job;
+  std::vector<std::string> inputs;
+  bool has_crate_type = false;
+  bool has_emit = false;
+  std::vector<std::pair<std::string, std::string>> link_libs;  // kind, name
+  std::vector<std::string> native_dirs;                        // -L native=/all=/plain
+};
+
+// `-C opt[=val]`: the codegen options that defeat caching, or name outputs or the linker.
+std::optional<RustParseResult> apply_codegen(RustArguments& job, const std::string& v) {
+  std::string opt = v.substr(0, v.find('='));
+  std::string val = v.find('=') == std::string::npos ? "" : v.substr(v.find('=') + 1);
+  if (opt == "incremental") return NotCacheable{"incremental"};
+  if (opt == "save-temps") return NotCacheable{"-C save-temps"};
+  if (opt == "profile-use") return NotCacheable{"-C profile-use"};
+  if (opt == "split-debuginfo" && val != "off") return NotCacheable{"-C split-debuginfo"};
+  if (opt == "extra-filename") job.extra_filename = val;
+  if (opt == "linker") job.linker = val;
+  return std::nullopt;
+}
+
+// The options rustc reads a value of that change what the job is. `key_tokens` (what goes into
+// the key) and `to_depinfo` (whether the pre-pass gets it) may be changed; a refusal ends the scan.
+std::optional<RustParseResult> apply_value_option(RustScan& scan, const Opt& o, const std::string& cwd,
+                                                  std::vector<std::string>& key_tokens, bool& to_depinfo) {
+  const std::string& n = o.name;
+  const std::string& v = o.value;
+  RustArguments& job = scan.job;
+  if (n == "--crate-name") {
+    job.crate_name = v;
+  } else if (n == "--crate-type") {
+    scan.has_crate_type = true;
+    for (auto t : split(v, ',')) {
+      if (t == "lib") t = "rlib";
+      if (t != "rlib" && t != "staticlib" && t != "proc-macro" && t != "dylib") return NotCacheable{"crate-type " + t};
+      job.crate_types.push_back(t);
+    }
+  } else if (n == "--emit") {
+    scan.has_emit = true;
+    to_depinfo = false;
+    for (const auto& e : split(v, ',')) {
+      if (e.find('=') != std::string::npos) return NotCacheable{"--emit with a path"};
+      if (e != "link" && e != "metadata" && e != "dep-info") return NotCacheable{"unsupported --emit"};
+      job.emit.push_back(e);
+    }
+  } else if (n == "--out-dir") {
+    job.out_dir = absolute_from(cwd, v);
+    key_tokens = {n};
+    to_depinfo = false;
+  } else if (n == "--extern") {
+    // [modifiers:]name[=path]
+    std::string spec = v, path;
+    if (auto eq = spec.find('='); eq != std::string::npos) {
+      path = spec.substr(eq + 1);
+      spec = spec.substr(0, eq);
+    }
+    key_tokens = {n, spec};
+    std::string name = spec.substr(spec.rfind(':') == std::string::npos ? 0 : spec.rfind(':') + 1);
+    job.externs.push_back({name, path.empty() ? "" : absolute_from(cwd, path)});
+  } else if (n == "-L") {
+    std::string kind, dir = v;
+    if (auto eq = v.find('='); eq != std::string::npos) {
+      kind = v.substr(0, eq);
+      dir = v.substr(eq + 1);
+    }
+    if (kind.empty() || kind == "native" || kind == "all") scan.native_dirs.push_back(absolute_from(cwd, dir));
+    key_tokens = {n, kind + "="};
+  } else if (n == "-l") {
+    scan.link_libs.push_back(split_link_lib(v));
+  } else if (n == "-C" || n == "--codegen") {
+    key_tokens = {"-C", v};
+    return apply_codegen(job, v);
+  } else if (n == "--target") {
+    if (v.ends_with(".json") || v.find('/') != std::string::npos) return NotCacheable{"target spec file"};
+    if (v.find("linux") == std::string::npos) return NotCacheable{"non-Linux target"};
+    job.target = v;
+  }
+  return std::nullopt;
+}
+
+// One option of the scan; a refusal ends it.
+std::optional<RustParseResult> scan_option(RustScan& scan, const Opt& o, const std::string& cwd) {
+  const std::string& n = o.name;
+  const std::string& v = o.value;
+  RustArguments& job = scan.job;
+  if (n.empty()) {
+    scan.inputs.push_back(v);
+    job.key_args.push_back(v);
+    job.depinfo_args.push_back(v);
+    return std::nullopt;
+  }
+  if (n == "-V" || n == "--version" || n == "-vV" || n == "-h" || n == "--help" || n == "--explain") {
+    return NotCompilation{};
+  }
+  if (n == "--print") {
+    job.key_args.insert(job.key_args.end(), {n, v});
+    return std::nullopt;
+  }
+  if (n == "-o") return NotCacheable{"-o"};
+  if (n == "--sysroot") return NotCacheable{"--sysroot"};
+  if (n == "--test") return NotCacheable{"--test"};
+  if (n == "-Z") return NotCacheable{"-Z"};
+  if (n == "--pretty" || n == "--unpretty") return NotCompilation{};
+  std::vector<std::string> key_tokens = o.has_value ? std::vector<std::string>{n, v} : std::vector<std::string>{n};
+  bool to_depinfo = true;
+  if (auto refusal = apply_value_option(scan, o, cwd, key_tokens, to_depinfo)) return refusal;
+  job.key_args.insert(job.key_args.end(), key_tokens.begin(), key_tokens.end());
+  if (to_depinfo) {
+    if (o.has_value) {
+      job.depinfo_args.insert(job.depinfo_args.end(), {n, v});
+    } else {
+      job.depinfo_args.push_back(n);
+    }
+  }
+  return std::nullopt;
+}
+
+// After the scan: one input, a crate type, a name and an --out-dir; static libraries found.
+RustParseResult finish_rust_job(RustScan&& scan) {
+  RustArguments& job = scan.job;
+  if (scan.inputs.empty()) return NotCacheable{"missing input"};
+  if (scan.inputs.size() > 1) return NotCacheable{"multiple input files"};
+  if (scan.inputs[0] == "-") return NotCacheable{"-"};
+  job.input = scan.inputs[0];
+  if (!scan.has_crate_type) return NotCacheable{"crate-type bin"};
+  if (job.crate_name.empty()) return NotCacheable{"missing crate_name"};
+  if (job.out_dir.empty()) return NotCacheable{"missing output_dir"};
+  if (!scan.has_emit) job.emit = {"link"};
+  // Static libraries are linked into staticlib outputs: hash them by content.
+  for (const auto& [kind, name] : scan.link_libs) {
+    if (kind != "static") continue;
+    std::string found;
+    for (const auto& d : scan.native_dirs) {
+      std::string p = join_path(d, "lib" + name + ".a");
+      if (stat_file(p)) {
+        found = p;
+        break;
+      }
+    }
+    if (found.empty()) return NotCacheable{"static library not found"};
+    job.static_libs.push_back(found);
+  }
+  return std::move(job);
+}
+
+}  // namespace
 
 RustParseResult parse_rust_arguments(const std::vector<std::string>& raw_args, const std::string& cwd) {
   auto expanded = expand_argfiles(raw_args, cwd);
@@ -152,122 +271,12 @@ RustParseResult parse_rust_arguments(const std::vector<std::string>& raw_args, c
     if (o.name.empty() && o.value != "-") real_input = true;
   }
   if (prints && !real_input) return NotCompilation{};
-  RustJob job;
-  job.args = *expanded;
-  std::vector<std::string> inputs;
-  bool has_crate_type = false;
-  bool has_emit = false;
-  std::vector<std::pair<std::string, std::string>> link_libs;  // kind, name
-  std::vector<std::string> native_dirs;                        // -L native=/all=/plain
+  RustScan scan;
+  scan.job.args = *expanded;
   for (const auto& o : *opts) {
-    const std::string& n = o.name;
-    const std::string& v = o.value;
-    if (n.empty()) {
-      inputs.push_back(v);
-      job.key_args.push_back(v);
-      job.depinfo_args.push_back(v);
-      continue;
-    }
-    if (n == "-V" || n == "--version" || n == "-vV" || n == "-h" || n == "--help" || n == "--explain") {
-      return NotCompilation{};
-    }
-    if (n == "--print") {
-      job.key_args.insert(job.key_args.end(), {n, v});
-      continue;
-    }
-    if (n == "-o") return NotCacheable{"-o"};
-    if (n == "--sysroot") return NotCacheable{"--sysroot"};
-    if (n == "--test") return NotCacheable{"--test"};
-    if (n == "-Z") return NotCacheable{"-Z"};
-    if (n == "--pretty" || n == "--unpretty") return NotCompilation{};
-    std::vector<std::string> key_tokens = o.has_value ? std::vector<std::string>{n, v} : std::vector<std::string>{n};
-    bool to_depinfo = true;
-    if (n == "--crate-name") {
-      job.crate_name = v;
-    } else if (n == "--crate-type") {
-      has_crate_type = true;
-      for (auto t : split(v, ',')) {
-        if (t == "lib") t = "rlib";
-        if (t != "rlib" && t != "staticlib" && t != "proc-macro" && t != "dylib") return NotCacheable{"crate-type " + t};
-        job.crate_types.push_back(t);
-      }
-    } else if (n == "--emit") {
-      has_emit = true;
-      to_depinfo = false;
-      for (const auto& e : split(v, ',')) {
-        if (e.find('=') != std::string::npos) return NotCacheable{"--emit with a path"};
-        if (e != "link" && e != "metadata" && e != "dep-info") return NotCacheable{"unsupported --emit"};
-        job.emit.push_back(e);
-      }
-    } else if (n == "--out-dir") {
-      job.out_dir = absolute_from(cwd, v);
-      key_tokens = {n};
-      to_depinfo = false;
-    } else if (n == "--extern") {
-      // [modifiers:]name[=path]
-      std::string spec = v, path;
-      if (auto eq = spec.find('='); eq != std::string::npos) {
-        path = spec.substr(eq + 1);
-        spec = spec.substr(0, eq);
-      }
-      key_tokens = {n, spec};
-      std::string name = spec.substr(spec.rfind(':') == std::string::npos ? 0 : spec.rfind(':') + 1);
-      job.externs.push_back({name, path.empty() ? "" : absolute_from(cwd, path)});
-    } else if (n == "-L") {
-      std::string kind, dir = v;
-      if (auto eq = v.find('='); eq != std::string::npos) {
-        kind = v.substr(0, eq);
-        dir = v.substr(eq + 1);
-      }
-      if (kind.empty() || kind == "native" || kind == "all") native_dirs.push_back(absolute_from(cwd, dir));
-      key_tokens = {n, kind + "="};
-    } else if (n == "-l") {
-      link_libs.push_back(split_link_lib(v));
-    } else if (n == "-C" || n == "--codegen") {
-      std::string opt = v.substr(0, v.find('='));
-      std::string val = v.find('=') == std::string::npos ? "" : v.substr(v.find('=') + 1);
-      if (opt == "incremental") return NotCacheable{"incremental"};
-      if (opt == "save-temps") return NotCacheable{"-C save-temps"};
-      if (opt == "profile-use") return NotCacheable{"-C profile-use"};
-      if (opt == "split-debuginfo" && val != "off") return NotCacheable{"-C split-debuginfo"};
-      if (opt == "extra-filename") job.extra_filename = val;
-      if (opt == "linker") job.linker = val;
-      key_tokens = {"-C", v};
-    } else if (n == "--target") {
-      if (v.ends_with(".json") || v.find('/') != std::string::npos) return NotCacheable{"target spec file"};
-      if (v.find("linux") == std::string::npos) return NotCacheable{"non-Linux target"};
-      job.target = v;
-    }
-    job.key_args.insert(job.key_args.end(), key_tokens.begin(), key_tokens.end());
-    if (to_depinfo) {
-      std::vector<std::string> pass = o.has_value ? std::vector<std::string>{n, v} : std::vector<std::string>{n};
-      if (n == "--print") continue;
-      job.depinfo_args.insert(job.depinfo_args.end(), pass.begin(), pass.end());
-    }
+    if (auto refusal = scan_option(scan, o, cwd)) return std::move(*refusal);
   }
-  if (inputs.empty()) return NotCacheable{"missing input"};
-  if (inputs.size() > 1) return NotCacheable{"multiple input files"};
-  if (inputs[0] == "-") return NotCacheable{"-"};
-  job.input = inputs[0];
-  if (!has_crate_type) return NotCacheable{"crate-type bin"};
-  if (job.crate_name.empty()) return NotCacheable{"missing crate_name"};
-  if (job.out_dir.empty()) return NotCacheable{"missing output_dir"};
-  if (!has_emit) job.emit = {"link"};
-  // Static libraries are linked into staticlib outputs: hash them by content.
-  for (const auto& [kind, name] : link_libs) {
-    if (kind != "static") continue;
-    std::string found;
-    for (const auto& d : native_dirs) {
-      std::string p = join_path(d, "lib" + name + ".a");
-      if (stat_file(p)) {
-        found = p;
-        break;
-      }
-    }
-    if (found.empty()) return NotCacheable{"static library not found"};
-    job.static_libs.push_back(found);
-  }
-  return job;
+  return finish_rust_job(std::move(scan));
 }
 
 DepInfo parse_dep_info(std::string_view text) {
@@ -309,7 +318,7 @@ DepInfo parse_dep_info(std::string_view text) {
   return info;
 }
 
-std::vector<std::string> rust_output_names(const RustJob& job) {
+std::vector<std::string> rust_output_names(const RustArguments& job) {
   std::vector<std::string> names;
   std::string stem = job.crate_name + job.extra_filename;
   auto emits = [&](const char* e) { return std::find(job.emit.begin(), job.emit.end(), e) != job.emit.end(); };

@@ -1,9 +1,11 @@
 #pragma once
-// The C-family job pipeline: the cache key (preprocessor mode) and the commands to run.
+// The C family's cache key (preprocessor mode), direct-mode key, and the compile command.
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "compiler/c/c_dialect.hpp"
+#include "compiler/c/gcc_args.hpp"
 #include "compiler/compiler.hpp"
 #include "util/process.hpp"
 
@@ -11,6 +13,13 @@ namespace sccache {
 
 // Bumped whenever what goes into the key changes, so old entries are never misread.
 constexpr std::string_view kCKeyVersion = "sccache-cpp/c/2";
+
+// A detected C-family compiler.
+struct CCompilerInfo {
+  std::string path;                   // absolute path as the client resolved it
+  const CDialect* dialect = nullptr;  // never null once detected
+  std::string identity;               // hex digest of the binary's content and dialect
+};
 
 struct KeyOutcome {
   std::optional<std::string> key;             // set on success
@@ -30,12 +39,12 @@ struct KeyOutcome {
 // Runs the preprocessor (or reads an already-preprocessed input) and digests it with
 // `prefix` (from c_key_prefix): everything that can change the outputs.
 // With `for_dist` the run also writes the dependency file (job.dep_args) and keeps the text.
-KeyOutcome compute_c_key(const std::string& prefix, const CompileJob& job, const Invocation& inv,
+KeyOutcome compute_c_key(const std::string& prefix, const CArguments& job, const Invocation& inv,
                          ProcessRunner& runner, bool want_dependencies = false, bool for_dist = false);
 
 // Direct-mode key: `prefix` plus the input's path, cwd and content digest, computed without
 // running the preprocessor. It names a manifest, never a result.
-std::string c_direct_key(const std::string& prefix, const CompileJob& job, const Invocation& inv,
+std::string c_direct_key(const std::string& prefix, const CArguments& job, const Invocation& inv,
                          const std::string& input_digest);
 
 // Files named by the line markers of preprocessed text (absolute, de-duplicated, in order),
@@ -45,9 +54,9 @@ std::vector<std::string> files_from_line_markers(std::string_view text, const st
 std::vector<std::string> search_dirs_from_verbose(std::string_view stderr_text, const std::string& cwd);
 
 // Digest of the key material that is not the preprocessed text, computed once per request.
-std::string c_key_prefix(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv);
+std::string c_key_prefix(const CCompilerInfo& compiler, const CArguments& job, const Invocation& inv);
 
 // The user's own command (original arguments), plus any extra arguments the job adds.
-ProcessSpec c_compile_command(const CompileJob& job, const Invocation& inv);
+ProcessSpec c_compile_command(const CArguments& job, const Invocation& inv);
 
 }  // namespace sccache

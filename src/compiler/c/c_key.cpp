@@ -1,9 +1,8 @@
-#include "compiler/c_job.hpp"
+#include "compiler/c/c_key.hpp"
 
 #include <chrono>
 #include <set>
 
-#include "compiler/gcc_args.hpp"
 #include "util/fs.hpp"
 #include "util/hash.hpp"
 #include "util/strings.hpp"
@@ -12,10 +11,10 @@ namespace sccache {
 
 namespace {
 
-void hash_key_material(Hasher& h, const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv) {
+void hash_key_material(Hasher& h, const CCompilerInfo& compiler, const CArguments& job, const Invocation& inv) {
   h.update_field(kCKeyVersion);
   h.update_field(compiler.identity);
-  h.update_field(kind_name(compiler.kind));
+  h.update_field(compiler.dialect->name);
   h.update_field(job.language);
   // Every argument except the locations of outputs: all of them can change the outputs
   // (defines and include paths too, e.g. through -frecord-gcc-switches).
@@ -71,13 +70,13 @@ bool has_diagnostics(std::string_view text) {
 
 }  // namespace
 
-std::string c_key_prefix(const CompilerInfo& compiler, const CompileJob& job, const Invocation& inv) {
+std::string c_key_prefix(const CCompilerInfo& compiler, const CArguments& job, const Invocation& inv) {
   Hasher h;
   hash_key_material(h, compiler, job, inv);
   return h.finish_hex();
 }
 
-std::string c_direct_key(const std::string& prefix, const CompileJob& job, const Invocation& inv,
+std::string c_direct_key(const std::string& prefix, const CArguments& job, const Invocation& inv,
                          const std::string& input_digest) {
   Hasher h;
   h.update_field(prefix);
@@ -150,25 +149,37 @@ std::vector<std::string> search_dirs_from_verbose(std::string_view stderr_text, 
   return out;
 }
 
-KeyOutcome compute_c_key(const std::string& prefix, const CompileJob& job, const Invocation& inv,
+namespace {
+
+// An already-preprocessed input is its own text; nullopt (with out.error set) if it cannot be
+// read or defeats the key.
+std::optional<std::string> read_preprocessed_input(const CArguments& job, const Invocation& inv, KeyOutcome& out) {
+  auto content = read_file(absolute_from(inv.cwd, job.input));
+  if (!content) {
+    out.error = content.error().message;
+    return std::nullopt;
+  }
+  // The assembler reads these files itself; their content would be missing from the key.
+  if (job.language == "assembler" &&
+      (content->find(".include") != std::string::npos || content->find(".incbin") != std::string::npos)) {
+    out.error = "assembler source uses .include/.incbin";
+    out.not_cacheable = true;
+    return std::nullopt;
+  }
+  return std::move(*content);
+}
+
+}  // namespace
+
+KeyOutcome compute_c_key(const std::string& prefix, const CArguments& job, const Invocation& inv,
                          ProcessRunner& runner, bool want_dependencies, bool for_dist) {
   KeyOutcome out;
   Hasher h;
   h.update_field(prefix);
   h.update_field("text");
   if (job.input_is_preprocessed) {
-    auto content = read_file(absolute_from(inv.cwd, job.input));
-    if (!content) {
-      out.error = content.error().message;
-      return out;
-    }
-    // The assembler reads these files itself; their content would be missing from the key.
-    if (job.language == "assembler" &&
-        (content->find(".include") != std::string::npos || content->find(".incbin") != std::string::npos)) {
-      out.error = "assembler source uses .include/.incbin";
-      out.not_cacheable = true;
-      return out;
-    }
+    auto content = read_preprocessed_input(job, inv, out);
+    if (!content) return out;
     h.update_field(*content);
   } else {
     ProcessSpec spec;
@@ -213,7 +224,7 @@ KeyOutcome compute_c_key(const std::string& prefix, const CompileJob& job, const
   return out;
 }
 
-ProcessSpec c_compile_command(const CompileJob& job, const Invocation& inv) {
+ProcessSpec c_compile_command(const CArguments& job, const Invocation& inv) {
   ProcessSpec spec;
   spec.argv.push_back(inv.exe);
   spec.argv.insert(spec.argv.end(), inv.args.begin(), inv.args.end());

@@ -1,6 +1,6 @@
-#include "cache/entry.hpp"
+#include "cache/codec/entry.hpp"
 
-#include "cache/sealed.hpp"
+#include "cache/codec/sealed.hpp"
 #include "util/bytes.hpp"
 
 namespace sccache {

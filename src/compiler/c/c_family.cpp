@@ -1,0 +1,69 @@
+#include "compiler/c/c_family.hpp"
+
+#include "compiler/c/c_compile_job.hpp"
+#include "util/fs.hpp"
+#include "util/hash.hpp"
+#include "util/strings.hpp"
+
+namespace sccache {
+
+std::string_view detection_probe_source() {
+  return "#if defined(_MSC_VER) && defined(__clang__)\n"
+         "sccache_kind msvc-clang\n"
+         "#elif defined(_MSC_VER)\n"
+         "sccache_kind msvc\n"
+         "#elif defined(__NVCC__)\n"
+         "sccache_kind nvcc\n"
+         "#elif defined(__clang__)\n"
+         "sccache_kind clang\n"
+         "#elif defined(__GNUC__)\n"
+         "sccache_kind gcc\n"
+         "#else\n"
+         "sccache_kind unknown\n"
+         "#endif\n";
+}
+
+Expected<const CDialect*> dialect_from_probe_output(const std::string& preprocessed) {
+  for (const auto& raw : split(preprocessed, '\n')) {
+    std::string line = trim(raw);
+    if (line.rfind("sccache_kind ", 0) != 0) continue;
+    std::string kind = line.substr(13);
+    if (const CDialect* dialect = c_dialect_named(kind)) return dialect;
+    return make_error("compiler kind `" + kind + "` is not supported yet");
+  }
+  return make_error("not a C/C++ compiler (no probe output)");
+}
+
+Expected<DetectedCompiler> detect_c_compiler(const ProbeRequest& request) {
+  // The probe lives in the server's scratch dir, which a long-lived server may see cleaned away.
+  std::string probe_path = join_path(request.scratch_dir, "probe.c");
+  if (!stat_file(probe_path)) {
+    (void)make_dirs(request.scratch_dir);
+    SCCACHE_TRY_STATUS(write_file_atomic(probe_path, detection_probe_source(), 0644));
+  }
+  ProcessSpec spec{{request.exe, "-E", probe_path}, request.env, "", std::nullopt};
+  SCCACHE_TRY(result, request.runner.run(spec));
+  if (!result.success()) {
+    return make_error("compiler probe failed: " + trim(result.stderr_data.substr(0, 400)));
+  }
+  SCCACHE_TRY(dialect, dialect_from_probe_output(result.stdout_data));
+  std::string real = real_path(request.exe).value_or(request.exe);
+  SCCACHE_TRY(content_digest, sha256_file_hex(real));
+  Hasher h;
+  h.update_field("compiler-identity-v1");
+  h.update_field(dialect->name);
+  h.update_field(content_digest);
+  auto compiler = std::make_shared<CCompiler>(CCompilerInfo{request.exe, dialect, h.finish_hex()});
+  return DetectedCompiler{std::move(compiler), {}};
+}
+
+ParseResult CCompiler::parse(const Invocation& inv) const {
+  CParseResult parsed = parse_c_arguments(*info_.dialect, inv);
+  if (auto* args = std::get_if<CArguments>(&parsed)) {
+    return std::make_unique<CCompileJob>(info_, std::move(*args), inv);
+  }
+  if (auto* nc = std::get_if<NotCacheable>(&parsed)) return std::move(*nc);
+  return NotCompilation{};
+}
+
+}  // namespace sccache

@@ -1,0 +1,72 @@
+// Direct mode for the C family: what a manifest entry must check so that a later lookup can name
+// the result without running the preprocessor (the lookup itself is the server's, over any job).
+#include <algorithm>
+#include <set>
+
+#include "compiler/c/c_compile_job.hpp"
+#include "util/fs.hpp"
+#include "util/log.hpp"
+
+namespace sccache {
+
+namespace {
+
+// A file or path changed this close to the preprocessor run may have changed during it.
+constexpr int64_t kSettleNs = 2'000'000'000;
+
+// Every path where a new file would shadow one the preprocessor read: the same relative name in
+// an earlier search directory, or in a directory of a file that includes with quotes.
+std::set<std::string> shadowing_candidates(const std::vector<std::string>& files, const std::vector<std::string>& search,
+                                           const std::vector<std::string>& user_dirs) {
+  std::set<std::string> candidates;
+  for (const auto& f : files) {
+    for (size_t k = 0; k < search.size(); ++k) {
+      const std::string& d = search[k];
+      if (f.size() <= d.size() + 1 || f.compare(0, d.size(), d) != 0 || f[d.size()] != '/') continue;
+      std::string rel = f.substr(d.size() + 1);
+      for (size_t j = 0; j < k; ++j) candidates.insert(join_path(search[j], rel));
+      for (const auto& u : user_dirs) candidates.insert(join_path(u, rel));
+      break;
+    }
+  }
+  for (const auto& f : files) candidates.erase(f);
+  return candidates;
+}
+
+}  // namespace
+
+std::optional<RecordedInputs> c_recorded_inputs(const CArguments& args, const Invocation& inv, const KeyOutcome& key,
+                                                FileDigests& digests) {
+  const int64_t limit = key.started_ns - kSettleNs;
+  RecordedInputs out;
+  std::vector<std::string> files = key.include_files;
+  std::string input = absolute_from(inv.cwd, args.input);
+  if (std::find(files.begin(), files.end(), input) == files.end()) files.push_back(input);
+  // Quote includes search the including file's directory first. Directories of installed
+  // headers (/usr/...) are left out: they hold system headers that include with <...>.
+  std::vector<std::string> user_dirs;
+  for (const auto& f : files) {
+    auto d = digests.digest(f);
+    if (!d || d->too_new || d->has_time_macros || d->mtime_ns >= limit || d->ctime_ns >= limit) {
+      spdlog::debug("direct mode: not recording, {} is {}", f,
+                    !d ? "unreadable" : d->has_time_macros ? "using __DATE__/__TIME__" : "too new");
+      return std::nullopt;
+    }
+    out.files.emplace_back(f, d->digest);
+    std::string dir = dirname_of(f);
+    if (dir.rfind("/usr/", 0) != 0 && std::find(user_dirs.begin(), user_dirs.end(), dir) == user_dirs.end()) {
+      user_dirs.push_back(dir);
+    }
+  }
+  for (const auto& c : shadowing_candidates(files, key.search_dirs, user_dirs)) {
+    auto st = stat_file(c);
+    if (st && (st->mtime_ns >= limit || st->ctime_ns >= limit)) {
+      spdlog::debug("direct mode: not recording, {} changed moments ago", c);
+      return std::nullopt;
+    }
+    out.paths.emplace_back(c, st ? st->mtime_ns : -1);
+  }
+  return out;
+}
+
+}  // namespace sccache

@@ -1,0 +1,55 @@
+#pragma once
+// The compiler registry: one row per compiler family. Detection asks the compiler itself, row
+// by row (rows whose executable name fits go first, so a rustc is not given the C probe first);
+// the first row that recognises it makes the `Compiler`. Adding a family = one folder under
+// src/compiler/ and one row in registry.cpp (docs/ARCHITECTURE.md, "Adding a compiler family").
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "compiler/compile_job.hpp"
+#include "util/expected.hpp"
+#include "util/fs.hpp"
+#include "util/process.hpp"
+
+namespace sccache {
+
+struct ProbeRequest {
+  std::string exe;               // absolute path as the client resolved it
+  std::vector<std::string> env;  // the client's environment
+  std::string cwd;               // the client's cwd (a rustup proxy picks its toolchain from it)
+  std::string scratch_dir;       // the server's own directory for probe files
+  ProcessRunner& runner;
+};
+
+struct DetectedCompiler {
+  std::shared_ptr<const Compiler> compiler;
+  // Files besides the executable whose change invalidates the detection (rustc: its sysroot
+  // libraries), with their state at detection.
+  std::vector<std::pair<std::string, FileStat>> deps;
+};
+
+struct CompilerFamily {
+  std::string_view name;
+  // A cheap hint from the executable's name: fitting rows are asked first.
+  bool (*named_like)(const std::string& exe);
+  // Asks the compiler. Error = not this family (the message says what was found instead).
+  Expected<DetectedCompiler> (*detect)(const ProbeRequest& request);
+  // What besides the executable decides which compiler runs (a rustup proxy: the toolchain
+  // variables and the cwd); empty when nothing does. May be null.
+  std::string (*detection_scope)(const std::string& exe, const std::vector<std::string>& env, const std::string& cwd);
+};
+
+std::span<const CompilerFamily> compiler_families();
+
+// Detects `request.exe` with the rows of the registry. Error = no family takes it (the client
+// then runs it uncached); the message is the most specific row's.
+Expected<DetectedCompiler> detect_compiler(const ProbeRequest& request);
+
+// The detection cache's key besides the path: every row's detection_scope.
+std::string detection_scope(const std::string& exe, const std::vector<std::string>& env, const std::string& cwd);
+
+}  // namespace sccache

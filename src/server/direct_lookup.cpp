@@ -1,0 +1,79 @@
+// Direct mode, for any job that can say what it read (CompileJob::direct_key and
+// recorded_inputs): a manifest stored under the direct key lists earlier compiles' inputs, and
+// an entry whose files and paths are all unchanged names the result, without running anything.
+#include "cache/codec/manifest.hpp"
+#include "server/compile_service.hpp"
+#include "util/fs.hpp"
+#include "util/log.hpp"
+
+namespace sccache {
+
+bool CompileService::entry_still_valid(const ManifestEntry& entry) {
+  for (const auto& d : entry.dirs) {  // shadowing candidates: still absent, or unchanged
+    auto st = stat_file(d.path);
+    if ((st ? st->mtime_ns : -1) != d.mtime_ns) return false;
+  }
+  for (const auto& f : entry.files) {
+    auto digest = file_hashes_.digest(f.path);
+    if (!digest || digest->digest != f.digest) return false;
+  }
+  return true;
+}
+
+std::optional<CompileFinished> CompileService::try_direct(const CompileJob& job, const Invocation& inv,
+                                                          const std::string& direct_key) {
+  auto got = storage_.get(direct_key);
+  if (!got) {
+    // The backend logs the outage once per burst; each failed lookup is counted.
+    spdlog::debug("manifest lookup failed: {}", got.error().message);
+    count_lookup_failure(got.error(), job.stats_language());
+    return std::nullopt;
+  }
+  if (!got->has_value()) return std::nullopt;
+  auto manifest = decode_manifest(**got, direct_key);
+  if (!manifest) {
+    storage_.remove(direct_key);
+    return std::nullopt;
+  }
+  for (const auto& entry : manifest->entries) {
+    if (!entry_still_valid(entry)) continue;
+    if (auto hit = try_hit(job, inv, entry.result_key)) {
+      spdlog::debug("direct hit {}", entry.result_key);
+      return hit;
+    }
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+void CompileService::update_manifest(const std::string& direct_key, ManifestEntry entry) {
+  // The new entry first, then the older ones for other results, up to the limit.
+  Manifest manifest;
+  manifest.entries.push_back(std::move(entry));
+  if (auto got = storage_.get(direct_key); got && got->has_value()) {
+    if (auto old = decode_manifest(**got, direct_key)) {
+      for (auto& e : old->entries) {
+        if (manifest.entries.size() >= kMaxManifestEntries) break;
+        if (e.result_key != manifest.entries.front().result_key) manifest.entries.push_back(std::move(e));
+      }
+    }
+  }
+  if (auto st = storage_.put(direct_key, encode_manifest(direct_key, manifest)); !st) {
+    spdlog::debug("manifest write failed: {}", st.error().message);
+  }
+}
+
+std::function<void()> CompileService::record_later(const std::shared_ptr<CompileJob>& job,
+                                                   const std::string& direct_key, const std::string& result_key) {
+  return [this, job, direct_key, result_key]() {
+    auto inputs = job->recorded_inputs(file_hashes_);
+    if (!inputs) return;
+    ManifestEntry entry;
+    entry.result_key = result_key;
+    for (auto& [path, digest] : inputs->files) entry.files.push_back({std::move(path), std::move(digest)});
+    for (auto& [path, mtime] : inputs->paths) entry.dirs.push_back({std::move(path), mtime});
+    update_manifest(direct_key, std::move(entry));
+  };
+}
+
+}  // namespace sccache
