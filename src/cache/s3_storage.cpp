@@ -1,4 +1,6 @@
 #include "cache/s3_storage.hpp"
+
+#include "cache/read_only_storage.hpp"
 #include "cache/storage_backend.hpp"
 
 #include <spdlog/spdlog.h>
@@ -223,6 +225,7 @@ namespace {
 Expected<std::unique_ptr<Storage>> create_s3(const Config& config, const EnvMap& env, const RemoteTimeouts& t) {
   auto s3 = S3Storage::create(*config.remote.s3, env, t);
   if (!s3) return make_error("S3 cache (SCCACHE_BUCKET / [cache.s3]): " + s3.error().message);
+  if (!(*s3)->has_credentials()) return std::unique_ptr<Storage>(std::make_unique<ReadOnlyStorage>(std::move(*s3)));
   return std::unique_ptr<Storage>(std::move(*s3));
 }
 }  // namespace

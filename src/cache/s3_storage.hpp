@@ -38,7 +38,8 @@ class S3Storage final : public Storage {
   [[nodiscard]] std::string location() const override;
   [[nodiscard]] std::optional<uint64_t> current_size() const override { return std::nullopt; }
   [[nodiscard]] std::optional<uint64_t> max_size() const override { return std::nullopt; }
-  [[nodiscard]] bool read_only() const override { return !credentials_; }
+  // Without credentials it reads anonymously: create_s3 wraps it in a ReadOnlyStorage.
+  [[nodiscard]] bool has_credentials() const { return credentials_.has_value(); }
 
   // The object name for a cache key: <prefix><k0>/<k1>/<k2>/<key>.
   [[nodiscard]] std::string object_name(const std::string& key) const;

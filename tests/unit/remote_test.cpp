@@ -7,6 +7,7 @@
 
 #include "cache/guarded_storage.hpp"
 #include "cache/memcached_storage.hpp"
+#include "cache/read_only_storage.hpp"
 #include "cache/redis_storage.hpp"
 #include "cache/s3_storage.hpp"
 #include "util/fs.hpp"
@@ -118,6 +119,29 @@ TEST(GuardedStorage, ARefusalWhileDownIsUnavailableAndKeepsItsCauseInTheMessage)
   ASSERT_FALSE(refused);
   EXPECT_EQ(storage_failure(refused.error()), StorageFailure::unavailable);
   EXPECT_NE(refused.error().message.find("boom"), std::string::npos);
+}
+
+TEST(ReadOnlyStorage, ReadsPassAndWritesNeverReachTheBackend) {
+  auto inner = std::make_unique<ScriptedStorage>();
+  ScriptedStorage* raw = inner.get();
+  raw->data["k"] = "v";
+  ReadOnlyStorage ro(std::move(inner));
+  EXPECT_TRUE(ro.read_only());
+  auto got = ro.get("k");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->value_or(""), "v");
+  auto put = ro.put("k2", "w");
+  ASSERT_FALSE(put);
+  EXPECT_EQ(storage_failure(put.error()), StorageFailure::item_rejected);
+  ro.remove("k");
+  EXPECT_EQ(raw->data.size(), 1U);  // neither the put nor the remove reached it
+  EXPECT_EQ(raw->calls, 1);
+  EXPECT_EQ(ro.location(), "Scripted");
+  // Behind the circuit breaker (as make_storage builds it) a refused write does not mark it down.
+  GuardedStorage guarded(std::make_unique<ReadOnlyStorage>(std::make_unique<ScriptedStorage>()));
+  EXPECT_TRUE(guarded.read_only());
+  EXPECT_FALSE(guarded.put("k", "v"));
+  EXPECT_FALSE(guarded.is_down());
 }
 
 TEST(StorageFailure, EveryKindSurvivesTheErrorAndForeignCodesAreUnavailable) {
