@@ -3,6 +3,7 @@
 // checks is the pipeline's own decision: hit, miss, corrupt entry, backend error, not cacheable,
 // for a C-family job and for a rustc job.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "server/compile_service.hpp"
 #include "support/fake_process_runner.hpp"
@@ -183,60 +184,95 @@ TEST_F(CompileServiceTest, ACompilerTheRegistryRefusesIsUnsupported) {
 
 // rustc through the same pipeline: detected by `-vV`, keyed after a dep-info pre-pass, its
 // outputs restored into --out-dir.
-TEST(CompileServiceRust, AMissIsStoredAndTheHitFillsTheOutDir) {
-  std::string dir = *make_temp_dir("sccache-service-rust-");
-  std::string exe = join_path(dir, "rustc");
-  ASSERT_TRUE(write_file_atomic(exe, "not really rustc", 0755));
-  ASSERT_TRUE(make_dirs(join_path(dir, "sysroot/lib")));
-  ASSERT_TRUE(write_file_atomic(join_path(dir, "sysroot/lib/librustc_driver.so"), "driver", 0644));
-  ASSERT_TRUE(make_dirs(join_path(dir, "src")));
-  ASSERT_TRUE(write_file_atomic(join_path(dir, "src/lib.rs"), "pub fn f() {}\n", 0644));
-  const std::string out_dir = join_path(dir, "out");
-  ASSERT_TRUE(make_dirs(out_dir));
-  FakeProcessRunner runner;
-  int compiles = 0;
-  runner.on([](const ProcessSpec& s) { return has_arg(s, "-vV"); },
-            [](const ProcessSpec&) { return exited(0, "rustc 1.99.0\nhost: x86_64-unknown-linux-gnu\n"); });
-  runner.on([](const ProcessSpec& s) { return has_arg(s, "--print=sysroot"); },
-            [&](const ProcessSpec&) { return exited(0, join_path(dir, "sysroot") + "\n"); });
-  runner.on([](const ProcessSpec& s) { return has_arg(s, "--emit=dep-info"); }, [](const ProcessSpec& s) {
-    std::string depfile = s.argv.back();
-    EXPECT_TRUE(write_file_atomic(depfile, "x.d: src/lib.rs\n\nsrc/lib.rs:\n", 0644));
-    return exited(0);
-  });
-  runner.on([](const ProcessSpec& s) { return has_arg(s, "--crate-name"); }, [&](const ProcessSpec&) {
-    ++compiles;
-    EXPECT_TRUE(write_file_atomic(join_path(out_dir, "libleaf-1.rlib"), "RLIB" + std::to_string(compiles), 0644));
-    EXPECT_TRUE(write_file_atomic(join_path(out_dir, "leaf-1.d"), out_dir + "/leaf-1.d: src/lib.rs\n", 0644));
-    return exited(0);
-  });
-  MemoryStorage storage;
-  StatsCollector stats;
-  CompilerCache compilers(join_path(dir, "scratch"), runner);
-  CompileService service(storage, compilers, runner, stats, 2, false, nullptr);
-  CompileRequest req{exe, dir,
-                     {"--crate-name", "leaf", "--edition=2021", "src/lib.rs", "--crate-type", "lib",
-                      "--emit=dep-info,link", "-C", "extra-filename=-1", "--out-dir", out_dir},
-                     {"PATH=/usr/bin:/bin"}, 022, false};
-  auto first = service.handle(req);
+class CompileServiceRust : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(write_file_atomic(exe_, "not really rustc", 0755));
+    ASSERT_TRUE(make_dirs(join_path(dir_, "sysroot/lib")));
+    ASSERT_TRUE(write_file_atomic(join_path(dir_, "sysroot/lib/librustc_driver.so"), "driver", 0644));
+    ASSERT_TRUE(make_dirs(join_path(dir_, "src")));
+    ASSERT_TRUE(write_file_atomic(join_path(dir_, "src/lib.rs"), "pub fn f() {}\n", 0644));
+    ASSERT_TRUE(make_dirs(out_dir_));
+    runner_.on([](const ProcessSpec& s) { return has_arg(s, "-vV"); },
+               [](const ProcessSpec&) { return exited(0, "rustc 1.99.0\nhost: x86_64-unknown-linux-gnu\n"); });
+    runner_.on([](const ProcessSpec& s) { return has_arg(s, "--print=sysroot"); },
+               [this](const ProcessSpec&) { return exited(0, join_path(dir_, "sysroot") + "\n"); });
+    runner_.on([](const ProcessSpec& s) { return has_arg(s, "--emit=dep-info"); }, [](const ProcessSpec& s) {
+      EXPECT_TRUE(write_file_atomic(s.argv.back(), "x.d: src/lib.rs\n\nsrc/lib.rs:\n", 0644));
+      return exited(0);
+    });
+    runner_.on([](const ProcessSpec& s) { return has_arg(s, "--crate-name"); }, [this](const ProcessSpec&) {
+      ++compiles_;
+      EXPECT_TRUE(write_file_atomic(join_path(out_dir_, "libleaf-1.rlib"), "RLIB" + std::to_string(compiles_), 0644));
+      EXPECT_TRUE(write_file_atomic(join_path(out_dir_, "leaf-1.d"), out_dir_ + "/leaf-1.d: src/lib.rs\n", 0644));
+      return exited(0);
+    });
+  }
+  void TearDown() override { remove_tree(dir_); }
+
+  CompileOutcome compile(const std::string& exe) {
+    CompileRequest req{exe, dir_,
+                       {"--crate-name", "leaf", "--edition=2021", "src/lib.rs", "--crate-type", "lib",
+                        "--emit=dep-info,link", "-C", "extra-filename=-1", "--out-dir", out_dir_},
+                       {"PATH=/usr/bin:/bin"}, 022, false};
+    CompileOutcome out = service_.handle(req);
+    if (out.after_reply) out.after_reply();
+    return out;
+  }
+
+  std::string dir_ = make_temp_dir("sccache-service-rust-").value();
+  std::string exe_ = join_path(dir_, "rustc");
+  std::string out_dir_ = join_path(dir_, "out");
+  int compiles_ = 0;
+  FakeProcessRunner runner_;
+  MemoryStorage storage_;
+  StatsCollector stats_;
+  CompilerCache compilers_{join_path(dir_, "scratch"), runner_};
+  CompileService service_{storage_, compilers_, runner_, stats_, 2, false, nullptr};
+};
+
+TEST_F(CompileServiceRust, AMissIsStoredAndTheHitFillsTheOutDir) {
+  auto first = compile(exe_);
   ASSERT_TRUE(std::holds_alternative<CompileFinished>(first.response));
-  ASSERT_TRUE(first.after_reply);
-  first.after_reply();
-  EXPECT_EQ(stats.snapshot().cache_misses.at("Rust"), 1U);
-  remove_tree(out_dir);
-  ASSERT_TRUE(make_dirs(out_dir));
-  auto second = service.handle(req);
+  EXPECT_EQ(stats_.snapshot().cache_misses.at("Rust"), 1U);
+  remove_tree(out_dir_);
+  ASSERT_TRUE(make_dirs(out_dir_));
+  auto second = compile(exe_);
   ASSERT_TRUE(std::holds_alternative<CompileFinished>(second.response));
-  EXPECT_EQ(compiles, 1);
-  EXPECT_EQ(stats.snapshot().cache_hits.at("Rust"), 1U);
-  auto rlib = read_file(join_path(out_dir, "libleaf-1.rlib"));
-  auto depinfo = read_file(join_path(out_dir, "leaf-1.d"));
+  EXPECT_EQ(compiles_, 1);
+  EXPECT_EQ(stats_.snapshot().cache_hits.at("Rust"), 1U);
+  auto rlib = read_file(join_path(out_dir_, "libleaf-1.rlib"));
+  auto depinfo = read_file(join_path(out_dir_, "leaf-1.d"));
   ASSERT_TRUE(rlib && depinfo);
   EXPECT_EQ(*rlib, "RLIB1");
-  EXPECT_EQ(*depinfo, out_dir + "/leaf-1.d: src/lib.rs\n");
+  EXPECT_EQ(*depinfo, out_dir_ + "/leaf-1.d: src/lib.rs\n");
   // The C probe was never given to a rustc.
-  EXPECT_EQ(runner.count([](const ProcessSpec& s) { return has_arg(s, "-E"); }), 0U);
-  remove_tree(dir);
+  EXPECT_EQ(runner_.count([](const ProcessSpec& s) { return has_arg(s, "-E"); }), 0U);
+}
+
+// Detection asks any executable, so a wrapper that answers `-vV` like rustc (but may add flags)
+// is detected as rustc too: its own content is in the identity, so it never shares rustc's entries.
+TEST_F(CompileServiceRust, AWrapperThatAnswersAsRustcHasItsOwnEntries) {
+  const std::string wrapper = join_path(dir_, "my-wrapper");
+  ASSERT_TRUE(write_file_atomic(wrapper, "#!/bin/sh\nexec rustc --cfg extra \"$@\"\n", 0755));
+  compile(exe_);
+  compile(wrapper);
+  EXPECT_EQ(compiles_, 2);
+  EXPECT_EQ(stats_.snapshot().cache_misses.at("Rust"), 2U);
+  EXPECT_EQ(storage_.items.size(), 2U);
+  // The wrapper was given the C probe first (its name is not rustc's), then asked as rustc.
+  EXPECT_EQ(runner_.count([&](const ProcessSpec& s) { return s.argv[0] == wrapper && has_arg(s, "-E"); }), 1U);
+}
+
+// An output that exists and is not a regular file (here a FIFO at the rlib's name) is never
+// replaced by a restore: the compile is not cached.
+TEST_F(CompileServiceRust, AnOutputThatIsNotARegularFileIsNotCacheable) {
+  ASSERT_EQ(::mkfifo(join_path(out_dir_, "libleaf-1.rlib").c_str(), 0644), 0);
+  auto out = compile(exe_);
+  ASSERT_TRUE(std::holds_alternative<CompileUnhandled>(out.response));
+  EXPECT_EQ(std::get<CompileUnhandled>(out.response).reason, "output is not a regular file");
+  EXPECT_EQ(stats_.snapshot().not_cached.at("output is not a regular file"), 1U);
+  EXPECT_EQ(compiles_, 0);
 }
 
 }  // namespace

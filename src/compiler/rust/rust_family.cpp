@@ -56,6 +56,10 @@ Expected<DetectedCompiler> detect_rustc(const ProbeRequest& request) {
   Hasher h;
   h.update_field("rustc");
   h.update_field(tc.version_text);
+  // The executable itself: a wrapper that answers `-vV` as rustc does but adds flags must not
+  // share rustc's entries (a rustup proxy hashes as rustup).
+  SCCACHE_TRY(exe_digest, sha256_file_hex(real_path(request.exe).value_or(request.exe)));
+  h.update_field(exe_digest);
   for (const auto& lib : tc.libraries) {
     auto st = stat_file(lib);
     SCCACHE_TRY(digest, sha256_file_hex(lib));

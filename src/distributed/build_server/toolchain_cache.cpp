@@ -115,30 +115,26 @@ std::string ToolchainCache::unpacked_dir(const std::string& id) const {
 }
 std::string ToolchainCache::tmp_dir() const { return join_path(dir_, "tmp"); }
 
-void ToolchainCache::scan() {
-  const std::string archives = join_path(dir_, "archives");
-  const std::string unpacked = join_path(dir_, "unpacked");
-  for (const auto& d : {archives, unpacked, tmp_dir()}) {
-    if (auto st = make_dirs(d); !st) spdlog::warn("toolchain cache: {}", st.error().message);
-  }
-  // Everything in tmp/ is left over from an interrupted write, unpack or eviction.
-  if (auto names = list_dir(tmp_dir())) {
-    for (const auto& n : *names) remove_tree(join_path(tmp_dir(), n));
-  }
-  struct Found {
-    std::string id;
-    uint64_t archive_size = 0;
-    int64_t mtime_ns = 0;
-    bool unpacked = false;
-    uint64_t unpacked_size = 0;
-  };
-  std::vector<Found> found;
+namespace {
+
+struct FoundToolchain {
+  std::string id;
+  uint64_t archive_size = 0;
+  int64_t mtime_ns = 0;
+  bool unpacked = false;
+  uint64_t unpacked_size = 0;
+};
+
+// The archives (and their unpacked trees) a restart finds, oldest first; anything else there is
+// removed (not ours, or a tree whose archive is gone).
+std::vector<FoundToolchain> toolchains_on_disk(const std::string& archives, const std::string& unpacked) {
+  std::vector<FoundToolchain> found;
   std::unordered_map<std::string, size_t> by_id;
   if (auto names = list_dir(archives)) {
     for (const auto& n : *names) {
       std::string path = join_path(archives, n);
       struct stat st {};
-      if (valid_id(n) && ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+      if (ToolchainCache::valid_id(n) && ::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
         by_id[n] = found.size();
         found.push_back({n, static_cast<uint64_t>(st.st_size),
                          static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec, false, 0});
@@ -160,7 +156,23 @@ void ToolchainCache::scan() {
       }
     }
   }
-  std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) { return a.mtime_ns < b.mtime_ns; });
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.mtime_ns < b.mtime_ns; });
+  return found;
+}
+
+}  // namespace
+
+void ToolchainCache::scan() {
+  const std::string archives = join_path(dir_, "archives");
+  const std::string unpacked = join_path(dir_, "unpacked");
+  for (const auto& d : {archives, unpacked, tmp_dir()}) {
+    if (auto st = make_dirs(d); !st) spdlog::warn("toolchain cache: {}", st.error().message);
+  }
+  // Everything in tmp/ is left over from an interrupted write, unpack or eviction.
+  if (auto names = list_dir(tmp_dir())) {
+    for (const auto& n : *names) remove_tree(join_path(tmp_dir(), n));
+  }
+  std::vector<FoundToolchain> found = toolchains_on_disk(archives, unpacked);
   std::vector<std::string> trash;
   {
     std::lock_guard lock(mu_);
@@ -284,6 +296,28 @@ Status ToolchainCache::put(const std::string& id, std::string_view bytes) {
   return st;
 }
 
+// An unpack that failed: a rejected archive is deleted (and the waiters told why), a vanished one
+// is gone, and any other failure (disk full, ...) keeps the archive for the next acquire.
+Error ToolchainCache::unpack_failed_locked(const std::string& id, Item& item, const Error& why) {
+  const std::string archive = archive_path(id);
+  --item.leases;
+  if (why.code == kArchiveRejected) {
+    item.state = State::kFailed;
+    item.error = "cannot unpack toolchain " + id + " (archive deleted): " + why.message;
+    ::unlink(archive.c_str());
+    erase_locked(id);
+    return make_error(item.error, kBadArchive);
+  }
+  if (!stat_file(archive)) {  // removed from under us
+    item.state = State::kFailed;
+    item.error = "toolchain " + id + " is not in the cache (" + why.message + ")";
+    erase_locked(id);
+    return make_error(item.error, kNotFound);
+  }
+  item.state = State::kPacked;
+  return make_error("cannot unpack toolchain " + id + ": " + why.message);
+}
+
 Expected<ToolchainCache::Lease> ToolchainCache::acquire(const std::string& id) {
   if (!valid_id(id)) return make_error("invalid toolchain id '" + id + "'", kInvalidId);
   const std::string archive = archive_path(id);
@@ -327,25 +361,8 @@ Expected<ToolchainCache::Lease> ToolchainCache::acquire(const std::string& id) {
       total_ += *unpacked;
       ++unpacks_;
       evict_locked(trash);  // ours is leased
-    } else if (unpacked.error().code == kArchiveRejected) {
-      failure = make_error("cannot unpack toolchain " + id + " (archive deleted): " + unpacked.error().message,
-                           kBadArchive);
-      item->state = State::kFailed;
-      item->error = failure.message;
-      --item->leases;
-      ::unlink(archive.c_str());
-      erase_locked(id);
-    } else if (!stat_file(archive)) {  // removed from under us
-      failure = make_error("toolchain " + id + " is not in the cache (" + unpacked.error().message + ")", kNotFound);
-      item->state = State::kFailed;
-      item->error = failure.message;
-      --item->leases;
-      erase_locked(id);
     } else {
-      // The archive may be fine (disk full, ...): keep it; the next acquire tries again.
-      failure = make_error("cannot unpack toolchain " + id + ": " + unpacked.error().message);
-      item->state = State::kPacked;
-      --item->leases;
+      failure = unpack_failed_locked(id, *item, unpacked.error());
     }
   }
   cv_.notify_all();

@@ -103,6 +103,7 @@ class ToolchainCache {
   std::string unpacked_dir(const std::string& id) const;
   std::string tmp_dir() const;
   void scan();
+  Error unpack_failed_locked(const std::string& id, Item& item, const Error& why);
   void release(const std::string& id);
   void insert_locked(const std::string& id, const std::shared_ptr<Item>& item);
   void erase_locked(const std::string& id);
