@@ -1,4 +1,4 @@
-#include "distributed/build_server/docker_builder.hpp"
+#include "distributed/build_server/docker/docker_builder.hpp"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -1,4 +1,4 @@
-#include "distributed/build_server/sandbox.hpp"
+#include "distributed/build_server/overlay/overlay_builder.hpp"
 
 #include <fcntl.h>
 #include <linux/close_range.h>
@@ -24,7 +24,7 @@
 #include <set>
 #include <thread>
 
-#include "distributed/build_server/overlay_host.hpp"
+#include "distributed/build_server/overlay/overlay_host.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
 #include "util/process.hpp"

@@ -39,7 +39,7 @@
 #include <string>
 #include <vector>
 
-#include "distributed/build_server/sandbox.hpp"
+#include "distributed/build_server/builder.hpp"
 #include "util/expected.hpp"
 
 namespace sccache::dist {
