@@ -33,7 +33,10 @@ struct ProcessSpec {
   // The child runs in its own process group (as with cancel_fd, without the hang-up watch). Every
   // kill below then hits the whole group; otherwise only the child.
   bool own_process_group = false;
-  // After this long the child is killed with SIGKILL (result.timed_out). nullopt: no limit.
+  // After this long (counted once on_spawned has returned) the child is killed with SIGKILL
+  // (result.timed_out). nullopt: no limit.
+  // Without exit_grace the limit holds while the child's stdout or stderr is open (the runner
+  // then waits for the exit without one).
   std::optional<std::chrono::milliseconds> timeout{};
   // Once stdout + stderr hold more than this many bytes the child is killed and its pipes are no
   // longer read (result.output_exceeded).

@@ -12,6 +12,10 @@
 //   4. execs bwrap --die-with-parent --cap-drop ALL --unshare-{user,ipc,pid,net,uts,cgroup-try}
 //      --bind target / --proc /proc --dev /dev --tmpfs /tmp --chdir cwd [--clearenv]
 //      --setenv K V ... -- executable args...  with an empty environment.
+// The child is SystemProcessRunner's (util/process.hpp): steps 1-3 are its child_setup
+// (overlay/job_setup.hpp), the runner runs bwrap in a process group of its own with default
+// signals and no other descriptor of the server, kills that group on timeout or once stdout +
+// stderr pass max_output_size, and watches bwrap's exit (pidfd).
 // Before the exec the parent opens the merged overlay root through /proc/<child>/root, so that it
 // can read the outputs after the job from the same view the job had, even though the mount only
 // exists in the job's namespace. Outputs are opened beneath that root without following symlinks
