@@ -124,7 +124,6 @@ Status import_base_image(const Docker& dk, const std::string& busybox, const std
   return Ok{};
 }
 
-
 // ---- one job ----
 
 // A job checked and made ready for its container.

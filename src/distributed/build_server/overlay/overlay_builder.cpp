@@ -76,10 +76,23 @@ struct JobDir {
 
 std::vector<std::string> bwrap_args(const std::string& bwrap, bool clearenv, const SandboxJob& job,
                                     const std::string& target, bool under_tmp) {
-  std::vector<std::string> args{bwrap,           "--die-with-parent", "--cap-drop",    "ALL",         "--unshare-user",
-                                "--unshare-ipc", "--unshare-pid",     "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
-                                "--bind",        target,              "/",             "--proc",        "/proc",
-                                "--dev",         "/dev"};
+  std::vector<std::string> args{bwrap,
+                                "--die-with-parent",
+                                "--cap-drop",
+                                "ALL",
+                                "--unshare-user",
+                                "--unshare-ipc",
+                                "--unshare-pid",
+                                "--unshare-net",
+                                "--unshare-uts",
+                                "--unshare-cgroup-try",
+                                "--bind",
+                                target,
+                                "/",
+                                "--proc",
+                                "/proc",
+                                "--dev",
+                                "/dev"};
   // A tmpfs on /tmp would hide a cwd, inputs or outputs there; /tmp is then a 1777 directory of
   // the job's own overlay instead (gone with the job as well).
   if (!under_tmp) args.insert(args.end(), {"--tmpfs", "/tmp"});
@@ -256,13 +269,12 @@ Expected<SandboxResult> OverlayBuilder::run(const SandboxJob& job) {
   SCCACHE_TRY(files, overlay::plan_job_files(job));
   JobDir dir(build_dir_, next_job_++);
   SCCACHE_TRY_STATUS(dir.make());
-  const std::string options = "lowerdir=" + overlay::escape_overlay_path(files.toolchain) + ",upperdir=" +
-                              overlay::escape_overlay_path(dir.upper) +
+  const std::string options = "lowerdir=" + overlay::escape_overlay_path(files.toolchain) +
+                              ",upperdir=" + overlay::escape_overlay_path(dir.upper) +
                               ",workdir=" + overlay::escape_overlay_path(dir.work);
   Handshake handshake;
   SCCACHE_TRY_STATUS(handshake.make());
-  overlay::ChildPlan plan{dir.target.c_str(), options.c_str(), &files, handshake.status_w.get(),
-                          handshake.go_r.get()};
+  overlay::ChildPlan plan{dir.target.c_str(), options.c_str(), &files, handshake.status_w.get(), handshake.go_r.get()};
   UniqueFd merged;  // the job's overlay root, from before the exec until the outputs are read
   ProcessSpec spec = sandbox_spec(bwrap_args(bwrap_path_, clearenv_, job, dir.target, files.under_tmp), job);
   spec.child_setup = [&plan] { overlay::setup_job_root(plan); };
