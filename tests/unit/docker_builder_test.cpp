@@ -1,6 +1,6 @@
 // The docker builder without dockerd: `docker diff` parsing, and the start-up errors naming
 // what is missing. The builder itself runs in tests/system/dist_docker.sh (its own dockerd).
-#include "distributed/build_server/docker_builder.hpp"
+#include "distributed/build_server/docker/docker_builder.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -1,6 +1,7 @@
-// The overlay builder (src/distributed/build_server/sandbox.hpp) against the real thing: bubblewrap, overlayfs and a
-// gcc toolchain packaged from this host with tests/system/data/pkg-toolchain.sh. Skipped (with the
-// reason) when not root, without bwrap, overlayfs or gcc.
+// The overlay builder (src/distributed/build_server/overlay/overlay_builder.hpp) against the real
+// thing: bubblewrap, overlayfs and a gcc toolchain packaged from this host with
+// tests/system/data/pkg-toolchain.sh. Skipped (with the reason) when not root, without bwrap,
+// overlayfs or gcc.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -17,8 +18,8 @@
 #include <map>
 #include <set>
 
-#include "distributed/build_server/overlay_host.hpp"
-#include "distributed/build_server/sandbox.hpp"
+#include "distributed/build_server/overlay/overlay_builder.hpp"
+#include "distributed/build_server/overlay/overlay_host.hpp"
 #include "util/fs.hpp"
 #include "util/hash.hpp"
 #include "util/process.hpp"

@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "distributed/build_server/sandbox.hpp"
+#include "distributed/build_server/builder.hpp"
 #include "util/expected.hpp"
 
 namespace sccache::dist {

@@ -5,7 +5,7 @@
 # interpreter and the shared libraries `ldd` lists (again with symlink chains). On a merged-/usr
 # host the top-level links (lib, lib64, bin, sbin -> usr/...) are added too, or
 # /lib64/ld-linux-x86-64.so.2 would not resolve inside the sandbox. OUT_DIR becomes the read-only
-# lower layer of the build sandbox (see src/distributed/build_server/sandbox.hpp).
+# lower layer of the build sandbox (see src/distributed/build_server/overlay/overlay_builder.hpp).
 # For gcc: pkg-toolchain.sh DIR /usr/bin/gcc "$(gcc -print-prog-name=cc1)" /usr/bin/as
 # Needs `readelf`, `ldd`, GNU tar, coreutils. Based on TEST-SERVICES.md section 9 (which writes a tarball).
 set -euo pipefail

@@ -1,5 +1,5 @@
 #pragma once
-// What the overlay builder (sandbox.hpp) needs from the host: bubblewrap, overlayfs, and its
+// What the overlay builder (overlay_builder.hpp) needs from the host: bubblewrap, overlayfs, and its
 // build_dir.
 //
 // The build_dir is a directory the build server owns. It is marked with the

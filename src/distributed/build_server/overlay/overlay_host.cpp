@@ -1,4 +1,4 @@
-#include "distributed/build_server/overlay_host.hpp"
+#include "distributed/build_server/overlay/overlay_host.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -12,6 +12,10 @@
 //   4. execs bwrap --die-with-parent --cap-drop ALL --unshare-{user,ipc,pid,net,uts,cgroup-try}
 //      --bind target / --proc /proc --dev /dev --tmpfs /tmp --chdir cwd [--clearenv]
 //      --setenv K V ... -- executable args...  with an empty environment.
+// The child is SystemProcessRunner's (util/process.hpp): steps 1-3 are its child_setup
+// (overlay/job_setup.hpp), the runner runs bwrap in a process group of its own with default
+// signals and no other descriptor of the server, kills that group on timeout or once stdout +
+// stderr pass max_output_size, and watches bwrap's exit (pidfd).
 // Before the exec the parent opens the merged overlay root through /proc/<child>/root, so that it
 // can read the outputs after the job from the same view the job had, even though the mount only
 // exists in the job's namespace. Outputs are opened beneath that root without following symlinks
@@ -21,70 +25,23 @@
 // Needs root, bubblewrap >= 0.3.0, overlayfs, Linux >= 5.6 (openat2, pidfd_open).
 #include <array>
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
-#include <vector>
 
+#include "distributed/build_server/builder.hpp"
 #include "util/expected.hpp"
 
 namespace sccache::dist {
-
-struct SandboxInput {
-  std::string path;  // absolute inside the sandbox, e.g. "/work/src/t.i"
-  std::string data;
-  uint32_t mode = 0644;  // permission bits (& 0777)
-};
-
-struct SandboxJob {
-  std::string toolchain_dir;         // unpacked toolchain: the overlay's read-only lower layer ("/")
-  std::string toolchain_id;          // docker builder: the archive id (image sccache-builder-<id>)
-  std::string toolchain_archive;     // docker builder: the archive file, imported on the id's first use
-  std::vector<SandboxInput> inputs;  // written into the overlay before the run
-  std::string executable;            // path inside the sandbox, e.g. "/usr/bin/gcc"
-  std::vector<std::string> args;
-  // The job's whole environment (keys containing '=' or empty are skipped); nothing else leaks in.
-  std::vector<std::pair<std::string, std::string>> env;
-  std::string cwd;                    // absolute; created inside
-  std::vector<std::string> outputs;   // absolute or relative to cwd; collected after the run
-  std::chrono::seconds timeout{600};  // the whole sandbox is killed after this (<= 0: no limit)
-  // stdout + stderr + the outputs together (max_job_output_size): a job that writes more is
-  // killed / its outputs refused, an Error naming the setting.
-  uint64_t max_output_size = UINT64_MAX;
-};
-
-struct SandboxResult {
-  // bwrap's exit status: the job's exit code, or 128+N when the job died of signal N.
-  int exit_code = 0;
-  int signal = 0;  // non-zero when bwrap itself was killed (SIGKILL on timeout)
-  bool timed_out = false;
-  std::string stdout_data;
-  std::string stderr_data;
-  // (path as requested, content) for the outputs that exist as regular files after the run.
-  std::vector<std::pair<std::string, std::string>> outputs;
-};
-
-// What a build server runs jobs with: OverlayBuilder (below) or DockerBuilder (docker_builder.hpp).
-class Builder {
- public:
-  Builder() = default;
-  Builder(const Builder&) = delete;
-  Builder& operator=(const Builder&) = delete;
-  virtual ~Builder() = default;
-  // Runs one job (thread-safe). An Error means the job could not be set up or its environment
-  // failed; a job that ran and failed is a result with its exit code.
-  virtual Expected<SandboxResult> run(const SandboxJob& job) = 0;
-};
 
 class OverlayBuilder final : public Builder {
  public:
   // Checks: running as root, `bwrap --version` >= 0.3.0 (the error names the version found),
   // overlay in /proc/filesystems, openat2/pidfd_open available; prepares build_dir with
-  // prepare_build_dir (overlay_host.hpp: marked, only builds/ ever deleted). bwrap_path without
+  // prepare_build_dir (overlay/overlay_host.hpp: marked, only builds/ ever deleted). bwrap_path without
   // '/' is looked up in PATH.
   static Expected<std::unique_ptr<OverlayBuilder>> create(std::string build_dir, std::string bwrap_path = "bwrap");
 

@@ -1,7 +1,8 @@
 #pragma once
 // The "docker" builder of sccache-dist build servers (SPEC 7.9): every job runs in a docker
 // container made from an image of the client's toolchain. The docker CLI is run as a subprocess
-// (DOCKER_HOST and the rest of its settings come from the server's environment).
+// (docker_cli.hpp, through SystemProcessRunner; DOCKER_HOST and the rest of its settings come
+// from the server's environment).
 //
 // At start: `docker version` must reach dockerd; every container and image named
 // `sccache-builder-*` is removed (so one build server per dockerd); the base image
@@ -39,7 +40,7 @@
 #include <string>
 #include <vector>
 
-#include "distributed/build_server/sandbox.hpp"
+#include "distributed/build_server/builder.hpp"
 #include "util/expected.hpp"
 
 namespace sccache::dist {
