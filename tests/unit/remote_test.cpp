@@ -6,10 +6,10 @@
 #include <map>
 
 #include "cache/guarded_storage.hpp"
-#include "cache/memcached_storage.hpp"
+#include "cache/backends/memcached/memcached_storage.hpp"
 #include "cache/read_only_storage.hpp"
-#include "cache/redis_storage.hpp"
-#include "cache/s3_storage.hpp"
+#include "cache/backends/redis/redis_storage.hpp"
+#include "cache/backends/s3/s3_storage.hpp"
 #include "util/fs.hpp"
 #include "util/url.hpp"
 

@@ -1,12 +1,7 @@
 #pragma once
-// The build server's run_job request and reply (docs/distributed.md), apart from HTTP.
-//
-// Request body: u32 big-endian length, that many bytes of JSON
-//   {"command": {"executable": S, "arguments": [S...], "env_vars": [[S, S]...], "cwd": S},
-//    "outputs": [S...]}
-// then a (compressed) tar of the inputs at their absolute paths. Every field is type-checked
-// before anything else happens: a wrongly typed request is an error naming the field, never an
-// exception halfway through a job.
+// The build server's run_job request and reply (docs/distributed.md), apart from HTTP: the wire
+// format is the one codec of distributed/common/run_job_codec.hpp; here it becomes a SandboxJob,
+// with the inputs read by the bounded, path-checked archive reader.
 #include <cstdint>
 #include <string>
 #include <string_view>

@@ -54,12 +54,6 @@ Expected<json> parse_json(const HttpResponse& r, const std::string& what) {
   return j;
 }
 
-void put_u32_be(std::string& out, uint32_t v) {
-  out.push_back(static_cast<char>((v >> 24) & 0xff));
-  out.push_back(static_cast<char>((v >> 16) & 0xff));
-  out.push_back(static_cast<char>((v >> 8) & 0xff));
-  out.push_back(static_cast<char>(v & 0xff));
-}
 
 }  // namespace
 
@@ -167,53 +161,6 @@ Status DistClient::submit_toolchain(const JobAlloc& job, const std::string& arch
   auto j = json::parse(r.body, nullptr, false);
   if (j.is_string() && j.get<std::string>() == "Success") return Ok{};
   return make_error("submit_toolchain at " + job.server_id + ": " + r.body.substr(0, 300));
-}
-
-Expected<std::string> encode_run_job(const CompileCommand& command, const std::vector<std::string>& outputs,
-                                     const std::vector<JobInput>& inputs) {
-  json env = json::array();
-  for (const auto& [k, v] : command.env_vars) env.push_back(json::array({k, v}));
-  std::string header = json{
-      {"command",
-       {{"executable", command.executable}, {"arguments", command.arguments}, {"env_vars", env}, {"cwd", command.cwd}}},
-      {"outputs", outputs}}.dump(-1, ' ', false, json::error_handler_t::strict);
-  std::vector<ArchiveFile> files;
-  files.reserve(inputs.size());
-  for (const auto& in : inputs) {
-    if (in.path.empty() || in.path[0] != '/') return make_error("dist input path must be absolute: `" + in.path + "`");
-    files.push_back({in.path.substr(1), in.data, in.mode});
-  }
-  SCCACHE_TRY(tar, make_tar_gz(files));
-  std::string body;
-  body.reserve(4 + header.size() + tar.size());
-  put_u32_be(body, static_cast<uint32_t>(header.size()));
-  body += header;
-  body += tar;
-  return body;
-}
-
-Expected<JobResult> decode_run_job_reply(const std::string& body) {
-  auto j = json::parse(body, nullptr, false);
-  if (!j.is_object() || !j.contains("Complete")) return make_error("run_job: " + body.substr(0, 300));
-  try {
-    const auto& c = j.at("Complete");
-    const auto& o = c.at("output");
-    JobResult result;
-    result.code = o.at("code").get<int>();
-    if (o.contains("signal") && o["signal"].is_number_integer() && o["signal"].get<int>() != 0)
-      result.signal = o["signal"].get<int>();
-    SCCACHE_TRY(out, base64url_decode(o.at("stdout").get<std::string>()));
-    SCCACHE_TRY(err, base64url_decode(o.at("stderr").get<std::string>()));
-    result.stdout_data = std::move(out);
-    result.stderr_data = std::move(err);
-    for (const auto& pair : c.at("outputs")) {
-      SCCACHE_TRY(data, base64url_decode(pair.at(1).get<std::string>()));
-      result.outputs.emplace_back(pair.at(0).get<std::string>(), std::move(data));
-    }
-    return result;
-  } catch (const json::exception& e) {
-    return make_error(std::string("run_job: unexpected reply: ") + e.what());
-  }
 }
 
 Expected<JobResult> DistClient::run_job(const JobAlloc& job, const CompileCommand& command,

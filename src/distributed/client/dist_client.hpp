@@ -16,6 +16,7 @@
 
 #include "distributed/common/messages.hpp"  // SchedulerStatus
 #include "net/http.hpp"
+#include "distributed/common/run_job_codec.hpp"
 #include "util/expected.hpp"
 
 namespace sccache::dist {
@@ -30,27 +31,6 @@ struct JobAlloc {
   std::string server_id;  // "ip:port"
   bool need_toolchain = false;
   std::string cert_digest;
-};
-
-struct CompileCommand {
-  std::string executable;
-  std::vector<std::string> arguments;
-  std::vector<std::pair<std::string, std::string>> env_vars;
-  std::string cwd;  // absolute
-};
-
-struct JobInput {
-  std::string path;  // absolute
-  std::string data;
-  uint32_t mode = 0644;
-};
-
-struct JobResult {
-  int code = 0;
-  std::optional<int> signal;
-  std::string stdout_data;
-  std::string stderr_data;
-  std::vector<std::pair<std::string, std::string>> outputs;  // (path as requested, bytes)
 };
 
 class DistClient {
@@ -83,12 +63,5 @@ class DistClient {
   std::mutex mu_;
   std::map<std::string, std::pair<std::string, std::string>> certs_;  // server id -> (digest, pem); guarded by mu_
 };
-
-// The run_job request body: u32 big-endian length, the JSON header, then a gzip'd tar of the
-// inputs at their absolute paths (minus the leading '/').
-Expected<std::string> encode_run_job(const CompileCommand& command, const std::vector<std::string>& outputs,
-                                     const std::vector<JobInput>& inputs);
-// Parses a run_job reply body (JSON `{"Complete": ...}`).
-Expected<JobResult> decode_run_job_reply(const std::string& body);
 
 }  // namespace sccache::dist

@@ -1,4 +1,4 @@
-#include "cache/redis_storage.hpp"
+#include "cache/backends/redis/redis_storage.hpp"
 #include "cache/storage_backend.hpp"
 
 #include <hiredis/hiredis.h>

@@ -1,4 +1,4 @@
-#include "cache/s3_storage.hpp"
+#include "cache/backends/s3/s3_storage.hpp"
 
 #include "cache/read_only_storage.hpp"
 #include "cache/storage_backend.hpp"

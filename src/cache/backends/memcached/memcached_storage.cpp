@@ -1,4 +1,4 @@
-#include "cache/memcached_storage.hpp"
+#include "cache/backends/memcached/memcached_storage.hpp"
 #include "cache/storage_backend.hpp"
 
 #include <libmemcached/memcached.h>
