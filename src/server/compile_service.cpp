@@ -80,6 +80,9 @@ Expected<ProcessResult> LimitedRunner::run(const ProcessSpec& spec) {
   auto result = peer_hung_up(spec.cancel_fd) ? Expected<ProcessResult>(make_error(cancelled)) : runner_.run(spec);
   slots_.release();
   if (result && result->cancelled) return make_error(cancelled);
+  // Without its exit status a compile's outputs cannot be trusted (nor its success reported): the
+  // client runs the compiler itself.
+  if (result && result->status_lost) return make_error("the exit status of " + spec.argv[0] + " was lost");
   return result;
 }
 

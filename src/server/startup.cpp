@@ -72,6 +72,9 @@ int run_server_process(const EnvMap& env) {
   }
   if (!foreground) daemonize(notify_fd, cfg->error_log);
   ::signal(SIGPIPE, SIG_IGN);
+  // An ignored SIGCHLD survives exec: inherited from the client's parent, it would make the
+  // kernel reap every compiler before its exit status is read.
+  ::signal(SIGCHLD, SIG_DFL);
   // Each connection and each compile holds descriptors: use what the hard limit allows.
   if (rlimit nofile{}; ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
     nofile.rlim_cur = std::min<rlim_t>(nofile.rlim_max, kWantedOpenFiles);

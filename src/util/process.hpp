@@ -72,7 +72,7 @@ struct ProcessResult {
   // exit_code and signal are then 0.
   bool status_lost = false;
   [[nodiscard]] bool success() const {
-    return !cancelled && !timed_out && !output_exceeded && signal == 0 && exit_code == 0;
+    return !cancelled && !timed_out && !output_exceeded && !status_lost && signal == 0 && exit_code == 0;
   }
 };
 

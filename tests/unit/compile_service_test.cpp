@@ -171,6 +171,27 @@ TEST_F(CompileServiceTest, AFailedCompileIsReportedAndNotStored) {
   EXPECT_TRUE(storage_.items.empty());
 }
 
+// A compile whose exit status was lost (SIGCHLD ignored) is neither reported nor stored: the
+// server answers with an error and the client compiles itself.
+TEST_F(CompileServiceTest, ALostExitStatusIsAnErrorAndNothingIsStored) {
+  FakeProcessRunner lost;
+  lost.on([](const ProcessSpec& s) { return is_preprocess(s) && s.argv.back().ends_with("probe.c"); },
+          [](const ProcessSpec&) { return exited(0, "sccache_kind gcc\n"); });
+  lost.on(is_preprocess, [](const ProcessSpec&) { return exited(0, "int x;\n"); });
+  lost.on(is_compile, [](const ProcessSpec&) {
+    ProcessResult r = exited(0);
+    r.status_lost = true;
+    return r;
+  });
+  CompilerCache compilers(join_path(dir_, "scratch3"), lost);
+  CompileService service(storage_, compilers, lost, stats_, 1, false, nullptr);
+  auto out = service.handle(CompileRequest{exe_, dir_, {"-c", "a.c", "-o", "a.o"}, {}, 022, false});
+  ASSERT_TRUE(std::holds_alternative<ErrorResponse>(out.response));
+  EXPECT_NE(std::get<ErrorResponse>(out.response).message.find("exit status"), std::string::npos);
+  EXPECT_FALSE(out.after_reply);
+  EXPECT_TRUE(storage_.items.empty());
+}
+
 TEST_F(CompileServiceTest, ACompilerTheRegistryRefusesIsUnsupported) {
   FakeProcessRunner other;
   other.on([](const ProcessSpec&) { return true; }, [](const ProcessSpec&) { return exited(0, "sccache_kind msvc\n"); });

@@ -352,6 +352,7 @@ TEST(Process, IgnoredSigchldLosesTheStatus) {
   ASSERT_TRUE(watched.has_value());
   EXPECT_TRUE(plain->status_lost);
   EXPECT_EQ(plain->exit_code, 0);  // as before the flag existed
+  EXPECT_FALSE(plain->success());  // but a lost status is never a success
   EXPECT_TRUE(watched->status_lost);
 }
 
