@@ -119,7 +119,11 @@ class BuildServer {
     cli.set_bearer_token_auth(scheduler_bearer());
     auto r = cli.Post(prefix + "/api/v1/scheduler/job_state/" + std::to_string(job_id), encode_job_state(state),
                       "application/json");
-    if (!r || r->status != 200) return spdlog::warn("job {}: reporting state {} failed", job_id, job_state_name(state));
+    if (!r || r->status != 200) {
+      spdlog::warn("job {}: reporting state {} failed", job_id, job_state_name(state));
+      return;
+    }
+    // A 200 may still be a refusal: {"Fail":{"msg":…}} (e.g. the job is no longer known).
     auto reply = decode_job_state_reply(r->body);
     if (!reply || reply->fail) {
       spdlog::warn("job {}: reporting state {} failed: {}", job_id, job_state_name(state),
