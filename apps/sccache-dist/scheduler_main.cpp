@@ -10,10 +10,11 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "dist_main.hpp"
 #include "distributed/common/auth.hpp"
 #include "distributed/common/dist_config.hpp"
+#include "distributed/common/messages.hpp"
 #include "distributed/scheduler/scheduler_core.hpp"
-#include "dist_main.hpp"
 #include "http_front.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
@@ -49,6 +50,12 @@ void unauthorized(httplib::Response& res, const std::string& code, const std::st
 void reply(httplib::Response& res, const json& body, int status = 200) {
   res.status = status;
   res.set_content(body.dump(), "application/json");
+}
+
+// A body made by the codec (distributed/common/messages.hpp).
+void send(httplib::Response& res, const std::string& body) {
+  res.status = 200;
+  res.set_content(body, "application/json");
 }
 
 std::string ip_of(const std::string& server_id) {
@@ -110,38 +117,33 @@ class Scheduler {
     http.Get(R"(/api/v1/scheduler/server_certificate/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
       auto cert = core_.certificate(req.matches[1].str());
       if (!cert) return reply(res, json{{"description", "unknown server " + req.matches[1].str()}}, 404);
-      reply(res, json{{"cert_digest", cert->first}, {"cert_pem", cert->second}});
+      send(res, encode_server_certificate({cert->first, cert->second}));
     });
     http.Post("/api/v1/scheduler/heartbeat_server", [this](const httplib::Request& req, httplib::Response& res) {
       auto server_id = server_ok(req, res);
       if (server_id.empty()) return;
-      auto body = json::parse(req.body, nullptr, false);
-      if (!body.is_object()) return reply(res, json{{"description", "heartbeat body is not JSON"}}, 400);
-      ServerHeartbeat hb;
-      hb.server_id = server_id;
-      hb.num_cpus = body.value("num_cpus", uint64_t{0});
-      hb.server_nonce = body.value("server_nonce", uint64_t{0});
-      auto key = base64url_decode(body.value("jwt_key", ""));
-      hb.jwt_key = key ? *key : "";
-      hb.cert_digest = body.value("cert_digest", "");
-      hb.cert_pem = body.value("cert_pem", "");
-      if (hb.jwt_key.size() != 32) return reply(res, json{{"description", "jwt_key must be 32 bytes"}}, 400);
+      auto body = decode_heartbeat(req.body);
+      if (!body) return reply(res, json{{"description", body.error().message}}, 400);
+      ServerHeartbeat hb{server_id,
+                         body->num_cpus,
+                         body->server_nonce,
+                         std::move(body->jwt_key),
+                         std::move(body->cert_digest),
+                         std::move(body->cert_pem)};
       auto is_new = core_.heartbeat(hb, now());
       if (!is_new) return reply(res, json{{"description", is_new.error().message}}, 400);
       if (*is_new) spdlog::info("build server {} registered ({} cpus)", server_id, hb.num_cpus);
-      reply(res, json{{"is_new", *is_new}});
+      send(res, encode_heartbeat_reply({*is_new}));
     });
     http.Post(R"(/api/v1/scheduler/job_state/(\d+))", [this](const httplib::Request& req, httplib::Response& res) {
       auto server_id = server_ok(req, res);
       if (server_id.empty()) return;
-      auto body = json::parse(req.body, nullptr, false);
-      auto state = body.is_string() ? parse_job_state(body.get<std::string>()) : std::nullopt;
-      if (!state) return reply(res, json{{"description", "body must be a job state string"}}, 400);
+      auto state = decode_job_state(req.body);
+      if (!state) return reply(res, json{{"description", state.error().message}}, 400);
       auto job_id = parse_job_id(req.matches[1].str());
       if (!job_id) return reply(res, json{{"description", "job id out of range"}}, 400);
       auto st = core_.update_job(server_id, *job_id, *state, now());
-      if (!st) return reply(res, json{{"Fail", {{"msg", st.error().message}}}});
-      reply(res, json{{"Success", nullptr}});
+      send(res, encode_job_state_reply(st ? JobStateReply{} : JobStateReply{FailReply{st.error().message}}));
     });
     http.Get("/api/v1/scheduler/status", [this](const httplib::Request&, httplib::Response& res) {
       res.status = 200;
@@ -247,15 +249,13 @@ class Scheduler {
   }
 
   void alloc_job(const httplib::Request& req, httplib::Response& res) {
-    auto body = json::parse(req.body, nullptr, false);
-    if (!body.is_object() || !body["archive_id"].is_string()) {
-      return reply(res, json{{"description", "body must be {\"archive_id\": ...}"}}, 400);
-    }
-    std::string archive_id = body["archive_id"].get<std::string>();
+    auto request = decode_alloc_job_request(req.body);
+    if (!request) return reply(res, json{{"description", request.error().message}}, 400);
+    const std::string& archive_id = request->archive_id;
     // Retry on another server when one refuses the assignment (its error is remembered).
     for (int attempt = 0; attempt < 3; ++attempt) {
       auto alloc = core_.allocate(now());
-      if (!alloc) return reply(res, json{{"Fail", {{"msg", alloc.error().message}}}});
+      if (!alloc) return send(res, encode_alloc_job_reply(FailReply{alloc.error().message}));
       auto token = jwt_hs256_sign(json{{"job_id", alloc->job_id}}, alloc->jwt_key);
       if (!token) return reply(res, json{{"description", token.error().message}}, 500);
       auto assigned = assign(*alloc, *token, archive_id);
@@ -266,24 +266,21 @@ class Scheduler {
       }
       auto [state, need_toolchain] = *assigned;
       (void)core_.assign_succeeded(alloc->job_id, state);
-      return reply(res, json{{"Success",
-                              {{"job_alloc", {{"auth", *token}, {"job_id", alloc->job_id}, {"server_id", alloc->server_id}}},
-                               {"need_toolchain", need_toolchain},
-                               {"cert_digest", alloc->cert_digest}}}});
+      return send(res, encode_alloc_job_reply(
+                           JobAlloc{*token, alloc->job_id, alloc->server_id, need_toolchain, alloc->cert_digest}));
     }
-    reply(res, json{{"Fail", {{"msg", "no build server accepted the job"}}}});
+    send(res, encode_alloc_job_reply(FailReply{"no build server accepted the job"}));
   }
 
   // The synchronous assign_job call to the build server (HTTPS, its certificate pinned).
-  Expected<std::pair<JobState, bool>> assign(const Allocation& alloc, const std::string& token,
-                                             const std::string& archive_id) {
+  Expected<AssignJobReply> assign(const Allocation& alloc, const std::string& token, const std::string& archive_id) {
     auto cert = core_.certificate(alloc.server_id);
     if (!cert) return make_error("no certificate for " + alloc.server_id);
     SCCACHE_TRY(link, link_to(alloc.server_id, *cert));
     httplib::Headers headers{{"Authorization", "Bearer " + token}};
     std::unique_lock link_lock(link->mu);  // one request at a time per kept-alive connection
     const std::string path = "/api/v1/distserver/assign_job/" + std::to_string(alloc.job_id);
-    const std::string body = json{{"archive_id", archive_id}}.dump();
+    const std::string body = encode_assign_job_request({archive_id});
     auto r = link->client->Post(path, headers, body, "application/json");
     // The server may have closed the idle connection: one retry opens a new one. assign_job is
     // idempotent (it records the job and reports whether the toolchain is there).
@@ -291,10 +288,7 @@ class Scheduler {
     link_lock.unlock();
     if (!r) return make_error(httplib::to_string(r.error()));
     if (r->status != 200) return make_error("HTTP " + std::to_string(r->status) + ": " + r->body.substr(0, 200));
-    auto j = json::parse(r->body, nullptr, false);
-    auto state = j.is_object() && j["state"].is_string() ? parse_job_state(j["state"].get<std::string>()) : std::nullopt;
-    if (!state) return make_error("assign_job reply malformed");
-    return std::pair<JobState, bool>(*state, j.value("need_toolchain", true));
+    return decode_assign_job_reply(r->body);
   }
 
   // One kept-alive HTTPS connection per build server (per certificate): assign_job pays no

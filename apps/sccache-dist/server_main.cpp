@@ -36,6 +36,12 @@ void reply(httplib::Response& res, const json& body, int status = 200) {
   res.set_content(body.dump(), "application/json");
 }
 
+// A body made by the codec (distributed/common/messages.hpp).
+void send(httplib::Response& res, const std::string& body) {
+  res.status = 200;
+  res.set_content(body, "application/json");
+}
+
 void unauthorized(httplib::Response& res, const std::string& code, const std::string& message) {
   res.status = 401;
   res.set_header("WWW-Authenticate", "Bearer error=\"" + code + "\"");
@@ -81,18 +87,22 @@ class BuildServer {
     cli.set_connection_timeout(std::chrono::seconds(5));
     cli.set_read_timeout(std::chrono::seconds(30));
     cli.set_bearer_token_auth(scheduler_bearer());
-    json body{{"jwt_key", base64url_encode(jwt_key_)},
-              {"num_cpus", std::max(1U, std::thread::hardware_concurrency())},
-              {"server_nonce", nonce_},
-              {"cert_digest", cert_.digest},
-              {"cert_pem", cert_.cert_pem}};
+    const std::string body = encode_heartbeat(
+        {jwt_key_, std::max(1U, std::thread::hardware_concurrency()), nonce_, cert_.digest, cert_.cert_pem});
     bool was_ok = false;
     while (true) {
-      auto r = cli.Post(prefix + "/api/v1/scheduler/heartbeat_server", body.dump(), "application/json");
-      bool ok = r && r->status == 200;
+      auto r = cli.Post(prefix + "/api/v1/scheduler/heartbeat_server", body, "application/json");
+      std::string failure;
+      if (!r) {
+        failure = httplib::to_string(r.error());
+      } else if (r->status != 200) {
+        failure = "HTTP " + std::to_string(r->status) + " " + r->body.substr(0, 200);
+      } else if (auto reply = decode_heartbeat_reply(r->body); !reply) {
+        failure = reply.error().message;
+      }
+      bool ok = failure.empty();
       if (!ok) {
-        spdlog::warn("heartbeat to {} failed: {}", config_.scheduler_url,
-                     r ? "HTTP " + std::to_string(r->status) + " " + r->body.substr(0, 200) : httplib::to_string(r.error()));
+        spdlog::warn("heartbeat to {} failed: {}", config_.scheduler_url, failure);
       } else if (!was_ok) {
         spdlog::info("registered with the scheduler at {}", config_.scheduler_url);
       }
@@ -107,9 +117,18 @@ class BuildServer {
     cli.set_tcp_nodelay(true);
     cli.set_connection_timeout(std::chrono::seconds(5));
     cli.set_bearer_token_auth(scheduler_bearer());
-    auto r = cli.Post(prefix + "/api/v1/scheduler/job_state/" + std::to_string(job_id),
-                      json(std::string(job_state_name(state))).dump(), "application/json");
-    if (!r || r->status != 200) spdlog::warn("job {}: reporting state {} failed", job_id, job_state_name(state));
+    auto r = cli.Post(prefix + "/api/v1/scheduler/job_state/" + std::to_string(job_id), encode_job_state(state),
+                      "application/json");
+    if (!r || r->status != 200) {
+      spdlog::warn("job {}: reporting state {} failed", job_id, job_state_name(state));
+      return;
+    }
+    // A 200 may still be a refusal: {"Fail":{"msg":…}} (e.g. the job is no longer known).
+    auto reply = decode_job_state_reply(r->body);
+    if (!reply || reply->fail) {
+      spdlog::warn("job {}: reporting state {} failed: {}", job_id, job_state_name(state),
+                   reply ? reply->fail->msg : reply.error().message);
+    }
   }
 
   // Every route authenticates from the headers before a byte of the body is read, then reads a
@@ -124,14 +143,11 @@ class BuildServer {
           !HttpFront::read_body(req, res, reader, kMaxAssignBody, "assign_job limit", raw)) {
         return;
       }
-      auto body = json::parse(raw, nullptr, false);
-      if (!body.is_object() || !body["archive_id"].is_string()) {
-        return reply(res, json{{"description", "body must be {\"archive_id\": ...}"}}, 400);
-      }
-      std::string archive_id = body["archive_id"].get<std::string>();
-      bool need = !toolchains_.contains(archive_id);
-      core_.assign(job_id, archive_id, need);
-      reply(res, json{{"state", need ? "pending" : "ready"}, {"need_toolchain", need}});
+      auto request = decode_assign_job_request(raw);
+      if (!request) return reply(res, json{{"description", request.error().message}}, 400);
+      bool need = !toolchains_.contains(request->archive_id);
+      core_.assign(job_id, request->archive_id, need);
+      send(res, encode_assign_job_reply({need ? JobState::pending : JobState::ready, need}));
     });
     http.Post(R"(/api/v1/distserver/submit_toolchain/(\d+))",
               [this](const httplib::Request& req, httplib::Response& res, const Reader& reader) {
@@ -151,7 +167,7 @@ class BuildServer {
     auto archive_id = core_.archive_of(job_id);
     if (!archive_id) {
       HttpFront::discard_body(req, reader);
-      reply(res, json("JobNotFound"));
+      send(res, encode_job_not_found());
     }
     return archive_id;
   }
@@ -169,9 +185,9 @@ class BuildServer {
     if (auto st = toolchains_.put(*archive_id, archive); !st) {
       spdlog::warn("job {}: toolchain refused: {}", job_id, st.error().message);
       core_.finish(job_id);
-      return reply(res, json{{"CannotCache", st.error().message}});
+      return send(res, encode_submit_toolchain_reply({SubmitToolchainReply::Kind::cannot_cache, st.error().message}));
     }
-    reply(res, json("Success"));
+    send(res, encode_submit_toolchain_reply({SubmitToolchainReply::Kind::success, ""}));
   }
 
   void run_job_route(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {

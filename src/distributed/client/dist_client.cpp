@@ -48,13 +48,6 @@ std::string http_error(const HttpResponse& r) {
   return msg;
 }
 
-Expected<json> parse_json(const HttpResponse& r, const std::string& what) {
-  auto j = json::parse(r.body, nullptr, false);
-  if (j.is_discarded()) return make_error(what + ": reply is not JSON: " + r.body.substr(0, 200));
-  return j;
-}
-
-
 }  // namespace
 
 Expected<std::unique_ptr<DistClient>> DistClient::create(const std::string& scheduler_url, std::string token) {
@@ -89,32 +82,16 @@ Expected<JobAlloc> DistClient::alloc_job(const std::string& archive_id) {
   req.method = "POST";
   req.url = base_ + "api/v1/scheduler/alloc_job";
   req.headers = {{"Authorization", "Bearer " + token_}, {"Content-Type", "application/json"}};
-  req.body = json{{"archive_id", archive_id}}.dump();
+  req.body = encode_alloc_job_request({archive_id});
   SCCACHE_TRY(r, sched_->perform(req));
   if (r.status >= 400 && r.status < 500) return Error{"alloc_job: " + http_error(r), kDistFatal};
   if (r.status != 200) return make_error("alloc_job: " + http_error(r));
-  SCCACHE_TRY(j, parse_json(r, "alloc_job"));
-  if (j.is_object() && j.contains("Fail")) {
-    const auto& fail = j["Fail"];
-    std::string msg = fail.is_object() && fail.contains("msg") && fail["msg"].is_string()
-                          ? fail["msg"].get<std::string>()
-                          : fail.dump();
-    return make_error("alloc_job: the scheduler has no capacity: " + msg);
+  auto reply = decode_alloc_job_reply(r.body);
+  if (!reply) return make_error("alloc_job: " + reply.error().message);
+  if (auto* fail = std::get_if<FailReply>(&*reply)) {
+    return make_error("alloc_job: the scheduler has no capacity: " + fail->msg);
   }
-  try {
-    const auto& s = j.at("Success");
-    const auto& a = s.at("job_alloc");
-    JobAlloc alloc;
-    alloc.auth = a.at("auth").get<std::string>();
-    alloc.job_id = a.at("job_id").get<uint64_t>();
-    alloc.server_id = a.at("server_id").get<std::string>();
-    alloc.need_toolchain = s.at("need_toolchain").get<bool>();
-    const auto& d = s.value("cert_digest", json());
-    alloc.cert_digest = d.is_string() ? d.get<std::string>() : d.dump();
-    return alloc;
-  } catch (const json::exception& e) {
-    return make_error(std::string("alloc_job: unexpected reply: ") + e.what());
-  }
+  return std::get<JobAlloc>(std::move(*reply));
 }
 
 Expected<std::string> DistClient::cert_for(const JobAlloc& job) {
@@ -128,17 +105,14 @@ Expected<std::string> DistClient::cert_for(const JobAlloc& job) {
   SCCACHE_TRY(r, sched_->perform(req));
   if (r.status >= 400 && r.status < 500) return Error{"server_certificate: " + http_error(r), kDistFatal};
   if (r.status != 200) return make_error("server_certificate: " + http_error(r));
-  SCCACHE_TRY(j, parse_json(r, "server_certificate"));
-  if (!j.is_object() || !j["cert_pem"].is_string()) return make_error("server_certificate: unexpected reply");
-  const auto& d = j.value("cert_digest", json());
-  std::string digest = d.is_string() ? d.get<std::string>() : d.dump();
-  if (!job.cert_digest.empty() && digest != job.cert_digest) {
+  auto cert = decode_server_certificate(r.body);
+  if (!cert) return make_error("server_certificate: " + cert.error().message);
+  if (!job.cert_digest.empty() && cert->cert_digest != job.cert_digest) {
     return make_error("server_certificate: " + job.server_id + " changed its certificate since the allocation");
   }
-  std::string pem = j["cert_pem"].get<std::string>();
   std::lock_guard lock(mu_);
-  certs_[job.server_id] = {digest, pem};
-  return pem;
+  certs_[job.server_id] = {cert->cert_digest, cert->cert_pem};
+  return cert->cert_pem;
 }
 
 Expected<HttpResponse> DistClient::to_server(const JobAlloc& job, const std::string& what, std::string body) {
@@ -158,8 +132,9 @@ Expected<HttpResponse> DistClient::to_server(const JobAlloc& job, const std::str
 
 Status DistClient::submit_toolchain(const JobAlloc& job, const std::string& archive) {
   SCCACHE_TRY(r, to_server(job, "submit_toolchain", archive));
-  auto j = json::parse(r.body, nullptr, false);
-  if (j.is_string() && j.get<std::string>() == "Success") return Ok{};
+  auto reply = decode_submit_toolchain_reply(r.body);
+  if (reply && reply->kind == SubmitToolchainReply::Kind::success) return Ok{};
+  // JobNotFound, CannotCache (a digest mismatch, too large) or anything else: the body says which.
   return make_error("submit_toolchain at " + job.server_id + ": " + r.body.substr(0, 300));
 }
 

@@ -14,9 +14,9 @@
 #include <utility>
 #include <vector>
 
-#include "distributed/common/messages.hpp"  // SchedulerStatus
-#include "net/http.hpp"
+#include "distributed/common/messages.hpp"  // SchedulerStatus, JobAlloc and the scheduler bodies
 #include "distributed/common/run_job_codec.hpp"
+#include "net/http.hpp"
 #include "util/expected.hpp"
 
 namespace sccache::dist {
@@ -24,14 +24,6 @@ namespace sccache::dist {
 // Error::code values. kFatal = a 4xx reply from the scheduler to alloc_job or to the certificate
 // fetch (e.g. a wrong client token): SPEC 7.2 makes that compile fail instead of falling back.
 inline constexpr int kDistFatal = 401;
-
-struct JobAlloc {
-  std::string auth;  // the job token for the build server
-  uint64_t job_id = 0;
-  std::string server_id;  // "ip:port"
-  bool need_toolchain = false;
-  std::string cert_digest;
-};
 
 class DistClient {
  public:
