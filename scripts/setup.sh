@@ -8,7 +8,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libhiredis-dev libmemcached-dev libcurl4-openssl-dev
   libcpp-httplib-dev libarchive-dev libjwt-dev bubblewrap icecc docker.io busybox-static
-  redis-server memcached
+  redis-server memcached nginx-light libnginx-mod-http-dav-ext
   jq python3 iproute2 procps coreutils ccache sccache hyperfine
 )
 missing=()

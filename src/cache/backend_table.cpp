@@ -9,8 +9,8 @@ namespace {
 const StorageBackend kGcsBackend{"GCS", [](const RemoteCacheConfig& r) { return r.gcs_bucket.has_value(); }, nullptr};
 const StorageBackend kAzureBackend{"Azure", [](const RemoteCacheConfig& r) { return r.azure; }, nullptr};
 
-const StorageBackend* const kBackends[] = {&kS3Backend, &kRedisBackend, &kMemcachedBackend, &kGcsBackend,
-                                           &kAzureBackend};
+const StorageBackend* const kBackends[] = {&kS3Backend,  &kRedisBackend, &kMemcachedBackend,
+                                           &kGcsBackend, &kAzureBackend, &kWebdavBackend};
 
 }  // namespace
 

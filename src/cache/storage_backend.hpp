@@ -29,5 +29,6 @@ std::span<const StorageBackend* const> storage_backends();
 extern const StorageBackend kS3Backend;
 extern const StorageBackend kRedisBackend;
 extern const StorageBackend kMemcachedBackend;
+extern const StorageBackend kWebdavBackend;
 
 }  // namespace sccache

@@ -139,6 +139,24 @@ Status apply_gcs(Config& cfg, const toml::table& gcs) {
   return Ok{};
 }
 
+Status apply_webdav(Config& cfg, const toml::table& dav) {
+  SCCACHE_TRY_STATUS(check_keys(dav, "cache.webdav.", {"endpoint", "key_prefix", "username", "password", "token"}));
+  SCCACHE_TRY(endpoint, opt_string(dav, "cache.webdav.", "endpoint"));
+  if (!endpoint || endpoint->empty()) return make_error("configuration key `cache.webdav.endpoint` is required");
+  WebdavConfig c;
+  c.endpoint = *endpoint;
+  SCCACHE_TRY(prefix, opt_string(dav, "cache.webdav.", "key_prefix"));
+  if (prefix) c.key_prefix = *prefix;
+  SCCACHE_TRY(user, opt_string(dav, "cache.webdav.", "username"));
+  SCCACHE_TRY(password, opt_string(dav, "cache.webdav.", "password"));
+  SCCACHE_TRY(token, opt_string(dav, "cache.webdav.", "token"));
+  c.username = user;
+  c.password = password;
+  c.token = token;
+  cfg.remote.webdav = c;
+  return Ok{};
+}
+
 Status apply_azure(Config& cfg, const toml::table& az) {
   SCCACHE_TRY_STATUS(check_keys(az, "cache.azure.", {}));
   cfg.remote.azure = true;
@@ -153,6 +171,7 @@ struct CacheSection {
 constexpr std::array kCacheSections = {
     CacheSection{"disk", apply_disk},   CacheSection{"s3", apply_s3},   CacheSection{"redis", apply_redis},
     CacheSection{"memcached", apply_memcached}, CacheSection{"gcs", apply_gcs}, CacheSection{"azure", apply_azure},
+    CacheSection{"webdav", apply_webdav},
 };
 
 Status apply_cache(Config& cfg, const toml::table& cache) {
@@ -259,6 +278,19 @@ Status apply_s3_env(Config& cfg, const EnvMap& env) {
   return Ok{};
 }
 
+// Env replaces the file's [cache.webdav] as a whole when SCCACHE_WEBDAV_ENDPOINT is set.
+void apply_webdav_env(Config& cfg, const EnvMap& env) {
+  auto endpoint = get(env, "SCCACHE_WEBDAV_ENDPOINT");
+  if (!endpoint || endpoint->empty()) return;
+  WebdavConfig c;
+  c.endpoint = *endpoint;
+  if (auto v = get(env, "SCCACHE_WEBDAV_KEY_PREFIX")) c.key_prefix = *v;
+  if (auto v = get(env, "SCCACHE_WEBDAV_USERNAME"); v && !v->empty()) c.username = *v;
+  if (auto v = get(env, "SCCACHE_WEBDAV_PASSWORD")) c.password = *v;
+  if (auto v = get(env, "SCCACHE_WEBDAV_TOKEN"); v && !v->empty()) c.token = *v;
+  cfg.remote.webdav = c;
+}
+
 Status apply_env(Config& cfg, const EnvMap& env) {
   if (auto dir = get(env, "SCCACHE_DIR"); dir && !dir->empty()) cfg.disk.dir = *dir;
   if (auto size = get(env, "SCCACHE_CACHE_SIZE"); size && !size->empty()) {
@@ -305,6 +337,7 @@ Status apply_env(Config& cfg, const EnvMap& env) {
   }
   SCCACHE_TRY_STATUS(apply_s3_env(cfg, env));
   if (auto v = get(env, "SCCACHE_GCS_BUCKET"); v && !v->empty()) cfg.remote.gcs_bucket = *v;
+  apply_webdav_env(cfg, env);
   return Ok{};
 }
 

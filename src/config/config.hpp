@@ -30,6 +30,13 @@ struct S3Config {
   bool no_credentials = false;               // anonymous, read-only
 };
 
+// WebDAV / HTTP storage (newest sccache's SCCACHE_WEBDAV_*).
+struct WebdavConfig {
+  std::string endpoint;  // http(s)://host[:port][/path]
+  std::string key_prefix;
+  std::optional<std::string> username, password, token;
+};
+
 struct RemoteCacheConfig {
   std::optional<S3Config> s3;
   std::optional<std::string> redis_url;
@@ -38,6 +45,7 @@ struct RemoteCacheConfig {
   std::string memcached_origin;
   std::optional<std::string> gcs_bucket, gcs_cred_path, gcs_url, gcs_rw_mode;
   bool azure = false;
+  std::optional<WebdavConfig> webdav;
 };
 
 // `[[dist.toolchains]]`: how to get a compiler to the build servers other than packaging it.

@@ -63,6 +63,26 @@ TEST(Config, FileKeys) {
   EXPECT_EQ(cfg.remote.redis_url.value_or(""), "redis://h");
 }
 
+TEST(Config, WebdavFromTheEnvironmentAndTheFile) {
+  auto cfg = load_config({{"HOME", "/h"}, {"SCCACHE_WEBDAV_ENDPOINT", "http://127.0.0.1:8080/dav"},
+                          {"SCCACHE_WEBDAV_KEY_PREFIX", "ci"}, {"SCCACHE_WEBDAV_USERNAME", "u"},
+                          {"SCCACHE_WEBDAV_PASSWORD", "p"}});
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  ASSERT_TRUE(cfg->remote.webdav);
+  EXPECT_EQ(cfg->remote.webdav->endpoint, "http://127.0.0.1:8080/dav");
+  EXPECT_EQ(cfg->remote.webdav->key_prefix, "ci");
+  EXPECT_EQ(cfg->remote.webdav->username.value_or(""), "u");
+  EXPECT_EQ(cfg->remote.webdav->password.value_or(""), "p");
+  EXPECT_FALSE(cfg->remote.webdav->token);
+  Config file;
+  ASSERT_TRUE(apply_config_text(file, "[cache.webdav]\nendpoint = \"https://h/\"\ntoken = \"t\"\n", "f"));
+  ASSERT_TRUE(file.remote.webdav);
+  EXPECT_EQ(file.remote.webdav->token.value_or(""), "t");
+  auto missing = apply_config_text(file, "[cache.webdav]\nkey_prefix = \"x\"\n", "f");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("cache.webdav.endpoint"), std::string::npos) << missing.error().message;
+}
+
 TEST(Config, UnknownKeyIsAnErrorNamingIt) {
   Config cfg;
   auto st = apply_config_text(cfg, "[cache.disk]\ndirectory = \"/x\"\n", "f");

@@ -8,6 +8,8 @@
 #include "cache/guarded_storage.hpp"
 #include "cache/backends/memcached/memcached_storage.hpp"
 #include "cache/read_only_storage.hpp"
+#include "cache/backends/webdav/webdav_storage.hpp"
+#include "util/base64.hpp"
 #include "cache/backends/redis/redis_storage.hpp"
 #include "cache/backends/s3/s3_storage.hpp"
 #include "util/fs.hpp"
@@ -156,6 +158,23 @@ TEST(StorageFailure, EveryKindSurvivesTheErrorAndForeignCodesAreUnavailable) {
     EXPECT_EQ(storage_failure(make_error("y", code)), StorageFailure::unavailable) << code;
   }
   EXPECT_EQ(storage_failure_name(StorageFailure::timeout), "timeout");
+}
+
+TEST(Webdav, ObjectsAreLaidOutAsSccacheDoesAndSecretsStayOutOfTheLocation) {
+  WebdavConfig c{"http://127.0.0.1:1/dav/", "/ci/cache", std::string("user"), std::string("pw-secret"), std::nullopt};
+  auto s = WebdavStorage::create(c, RemoteTimeouts{});
+  ASSERT_TRUE(s) << s.error().message;
+  const std::string key(64, 'a');
+  EXPECT_EQ((*s)->object_path("0123" + key.substr(4)), "ci/cache/0/1/2/0123" + key.substr(4));
+  EXPECT_EQ((*s)->location(), "WebDAV, endpoint: http://127.0.0.1:1/dav, prefix: ci/cache/");
+  EXPECT_EQ((*s)->location().find("pw-secret"), std::string::npos);
+  EXPECT_FALSE(WebdavStorage::create({"ftp://h/", "", {}, {}, {}}, RemoteTimeouts{}));
+  auto creds = WebdavStorage::create({"http://u:p@h/", "", {}, {}, {}}, RemoteTimeouts{});
+  ASSERT_FALSE(creds);
+  EXPECT_EQ(storage_failure(creds.error()), StorageFailure::misconfigured);
+  EXPECT_EQ(base64_encode("ccuser:ccpass"), "Y2N1c2VyOmNjcGFzcw==");
+  EXPECT_EQ(base64_encode("a"), "YQ==");
+  EXPECT_EQ(base64_encode(std::string("\xfb\xff", 2)), "+/8=");
 }
 
 TEST(Url, SplitsTheGenericForms) {
