@@ -109,13 +109,15 @@ key_prefix = "ci/cache"
 username = "$DAV_USER"
 password = "$DAV_PASS"
 EOF
-(
-  unset SCCACHE_WEBDAV_ENDPOINT SCCACHE_WEBDAV_KEY_PREFIX SCCACHE_WEBDAV_USERNAME SCCACHE_WEBDAV_PASSWORD
-  export SCCACHE_CONF=$TEST_TMP/webdav.conf
-  start_sccache_server conf
-  expect_eq "$(stat_json .cache_location)" "WebDAV, endpoint: http://127.0.0.1:$DAV_PORT, prefix: ci/cache/" "cache_location from the config file"
-  compile_check hit --out shared.o -- gcc -g -c src/shared.c -o shared.o
-)
+# (not in a subshell: the instance must stay known to this shell, which stops it at the end)
+unset SCCACHE_WEBDAV_ENDPOINT SCCACHE_WEBDAV_KEY_PREFIX SCCACHE_WEBDAV_USERNAME SCCACHE_WEBDAV_PASSWORD
+SCCACHE_CONF=$TEST_TMP/webdav.conf start_sccache_server conf
+expect_eq "$(stat_json .cache_location)" "WebDAV, endpoint: http://127.0.0.1:$DAV_PORT, prefix: ci/cache/" "cache_location from the config file"
+compile_check hit --out shared.o -- gcc -g -c src/shared.c -o shared.o
+stop_sccache_server conf
+use_sccache a
+export SCCACHE_WEBDAV_ENDPOINT="http://127.0.0.1:$DAV_PORT/" SCCACHE_WEBDAV_KEY_PREFIX=ci/cache
+export SCCACHE_WEBDAV_USERNAME=$DAV_USER SCCACHE_WEBDAV_PASSWORD=$DAV_PASS
 
 log "wrong password: compiles succeed, errors counted, nothing stored"
 before=$(objects)
