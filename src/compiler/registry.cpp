@@ -36,10 +36,10 @@ Expected<DetectedCompiler> detect_compiler(const ProbeRequest& request) {
   return *first;
 }
 
-std::string detection_scope(const std::string& exe, const std::vector<std::string>& env, const std::string& cwd) {
+std::string detection_scope(const std::string& real_exe, const std::vector<std::string>& env, const std::string& cwd) {
   std::string scope;
   for (const auto& row : compiler_families()) {
-    if (row.detection_scope != nullptr) scope += row.detection_scope(exe, env, cwd);
+    if (row.detection_scope != nullptr) scope += row.detection_scope(real_exe, env, cwd);
   }
   return scope;
 }

@@ -38,9 +38,11 @@ struct CompilerFamily {
   bool (*named_like)(const std::string& exe);
   // Asks the compiler. Error = not this family (the message says what was found instead).
   Expected<DetectedCompiler> (*detect)(const ProbeRequest& request);
-  // What besides the executable decides which compiler runs (a rustup proxy: the toolchain
-  // variables and the cwd); empty when nothing does. May be null.
-  std::string (*detection_scope)(const std::string& exe, const std::vector<std::string>& env, const std::string& cwd);
+  // What besides the executable (`real_exe`: its path with symlinks resolved) decides which
+  // compiler runs (a rustup proxy: the toolchain variables and the cwd); empty when nothing does.
+  // May be null.
+  std::string (*detection_scope)(const std::string& real_exe, const std::vector<std::string>& env,
+                                 const std::string& cwd);
 };
 
 std::span<const CompilerFamily> compiler_families();
@@ -50,6 +52,6 @@ std::span<const CompilerFamily> compiler_families();
 Expected<DetectedCompiler> detect_compiler(const ProbeRequest& request);
 
 // The detection cache's key besides the path: every row's detection_scope.
-std::string detection_scope(const std::string& exe, const std::vector<std::string>& env, const std::string& cwd);
+std::string detection_scope(const std::string& real_exe, const std::vector<std::string>& env, const std::string& cwd);
 
 }  // namespace sccache

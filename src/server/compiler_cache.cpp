@@ -6,11 +6,11 @@ Expected<std::shared_ptr<const Compiler>> CompilerCache::get(const std::string& 
                                                              const std::vector<std::string>& env,
                                                              const std::string& cwd) {
   // Stat through symlinks: replacing the binary behind /usr/bin/gcc must invalidate.
-  auto real = real_path(exe);
-  auto st = stat_file(real.value_or(exe));
+  const std::string real = real_path(exe).value_or(exe);
+  auto st = stat_file(real);
   if (!st) return make_error("compiler not found: " + exe);
   std::string slot_key = exe;
-  if (std::string scope = detection_scope(exe, env, cwd); !scope.empty()) slot_key += "\n" + scope;
+  if (std::string scope = detection_scope(real, env, cwd); !scope.empty()) slot_key += "\n" + scope;
   auto cached = [&]() -> std::shared_ptr<const Compiler> {
     std::lock_guard lock(mu_);
     auto it = slots_.find(slot_key);

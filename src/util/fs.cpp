@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
@@ -129,6 +130,26 @@ std::string join_path(const std::string& a, const std::string& b) {
 std::string absolute_from(const std::string& cwd, const std::string& path) {
   if (!path.empty() && path[0] == '/') return path;
   return join_path(cwd, path);
+}
+
+std::optional<std::string> find_in_path(const std::string& name, const std::string& path_list, const std::string& cwd) {
+  auto executable = [](const std::string& p) {
+    struct stat st {};
+    return ::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), X_OK) == 0;
+  };
+  if (name.empty()) return std::nullopt;
+  if (name.find('/') != std::string::npos) {
+    std::string p = absolute_from(cwd, name);
+    return executable(p) ? std::optional<std::string>(p) : std::nullopt;
+  }
+  for (size_t i = 0; i <= path_list.size();) {
+    size_t j = std::min(path_list.find(':', i), path_list.size());
+    std::string dir = path_list.substr(i, j - i);
+    std::string candidate = dir.empty() ? join_path(cwd, name) : absolute_from(cwd, join_path(dir, name));
+    if (executable(candidate)) return candidate;
+    i = j + 1;
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> real_path(const std::string& path) {

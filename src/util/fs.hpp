@@ -38,6 +38,9 @@ std::string join_path(const std::string& a, const std::string& b);
 // Absolute path of `path` resolved against `cwd` (no symlink resolution).
 std::string absolute_from(const std::string& cwd, const std::string& path);
 std::optional<std::string> real_path(const std::string& path);
+// The first `dir/name` over the ':'-separated `path_list` (an empty entry is `cwd`) that is an
+// executable regular file, absolute; a `name` with a '/' is only checked, relative to `cwd`.
+std::optional<std::string> find_in_path(const std::string& name, const std::string& path_list, const std::string& cwd);
 std::string current_dir();
 std::string home_dir();
 // Creates a fresh private temp directory under $TMPDIR or /tmp.

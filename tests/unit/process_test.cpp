@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "util/fs.hpp"
 #include "util/process.hpp"
 
 namespace sccache {
@@ -354,6 +355,29 @@ TEST(Process, IgnoredSigchldLosesTheStatus) {
   EXPECT_EQ(plain->exit_code, 0);  // as before the flag existed
   EXPECT_FALSE(plain->success());  // but a lost status is never a success
   EXPECT_TRUE(watched->status_lost);
+}
+
+}  // namespace
+}  // namespace sccache
+
+namespace sccache {
+namespace {
+
+// The one PATH lookup (the build server's bwrap and docker, rustc's linker).
+TEST(FindInPath, TheFirstExecutableRegularFileWins) {
+  std::string dir = make_temp_dir("sccache-path-").value();
+  for (const char* d : {"a", "b", "c"}) ASSERT_TRUE(make_dirs(join_path(dir, d)));
+  ASSERT_TRUE(write_file_atomic(join_path(dir, "a/tool"), "data", 0644));  // not executable
+  ASSERT_TRUE(make_dirs(join_path(dir, "b/tool")));                        // a directory
+  ASSERT_TRUE(write_file_atomic(join_path(dir, "c/tool"), "#!/bin/sh\n", 0755));
+  const std::string list = join_path(dir, "a") + ":" + join_path(dir, "b") + ":" + join_path(dir, "c");
+  EXPECT_EQ(find_in_path("tool", list, "/").value_or(""), join_path(dir, "c/tool"));
+  EXPECT_FALSE(find_in_path("tool", join_path(dir, "a"), "/"));
+  EXPECT_EQ(find_in_path("tool", ":", join_path(dir, "c")).value_or(""), join_path(dir, "c/tool"));  // empty = cwd
+  EXPECT_EQ(find_in_path("c/tool", "", dir).value_or(""), join_path(dir, "c/tool"));  // a path: only checked
+  EXPECT_FALSE(find_in_path("a/tool", list, dir));
+  EXPECT_FALSE(find_in_path("", list, dir));
+  remove_tree(dir);
 }
 
 }  // namespace

@@ -40,17 +40,6 @@ bool keyed_env(std::string_view kv) {
          name == "RUST_MIN_STACK" || name == "SOURCE_DATE_EPOCH";
 }
 
-std::optional<std::string> find_on_path(const std::string& name, const std::vector<std::string>& env,
-                                        const std::string& cwd) {
-  if (name.find('/') != std::string::npos) return absolute_from(cwd, name);
-  for (const auto& dir : split(env_value(env, "PATH").value_or("/usr/bin:/bin"), ':')) {
-    if (dir.empty()) continue;
-    std::string p = join_path(dir, name);
-    if (auto st = stat_file(p); st && S_ISREG(st->mode)) return p;
-  }
-  return std::nullopt;
-}
-
 // Digests of `paths` into `h` (with the path itself first when `named`); error names the file.
 Status hash_files(Hasher& h, FileDigests& digests, const std::vector<std::string>& paths, const std::string& cwd,
                   bool named, const char* what) {
@@ -132,7 +121,7 @@ Expected<std::string> RustCompileJob::hash_inputs(FileDigests& digests, const De
   if (args_.links()) {
     // proc-macro and dylib outputs are linked by the system linker: its identity counts.
     std::string linker = args_.linker.value_or("cc");
-    auto path = find_on_path(linker, inv_.env, inv_.cwd);
+    auto path = find_in_path(linker, env_value(inv_.env, "PATH").value_or("/usr/bin:/bin"), inv_.cwd);
     auto real = path ? real_path(*path) : std::nullopt;
     auto d = real ? digests.digest(*real) : std::nullopt;
     if (!d) return make_error("cannot find the linker " + linker);

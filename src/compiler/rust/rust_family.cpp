@@ -72,9 +72,9 @@ Expected<DetectedCompiler> detect_rustc(const ProbeRequest& request) {
   return detected;
 }
 
-std::string rustup_detection_scope(const std::string& exe, const std::vector<std::string>& env, const std::string& cwd) {
-  auto real = real_path(exe);
-  if (!real || basename_of(*real).rfind("rustup", 0) != 0) return "";
+std::string rustup_detection_scope(const std::string& real_exe, const std::vector<std::string>& env,
+                                   const std::string& cwd) {
+  if (basename_of(real_exe).rfind("rustup", 0) != 0) return "";
   return env_value(env, "RUSTUP_TOOLCHAIN").value_or("") + "\n" + env_value(env, "RUSTUP_HOME").value_or("") + "\n" +
          cwd;
 }

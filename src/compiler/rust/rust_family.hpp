@@ -30,7 +30,8 @@ Expected<DetectedCompiler> detect_rustc(const ProbeRequest& request);
 
 // A rustup proxy resolves the toolchain per cwd and environment: those are part of what was
 // detected. Empty for any other executable.
-std::string rustup_detection_scope(const std::string& exe, const std::vector<std::string>& env, const std::string& cwd);
+std::string rustup_detection_scope(const std::string& real_exe, const std::vector<std::string>& env,
+                                   const std::string& cwd);
 
 struct RustCompilerInfo {
   std::string path;

@@ -92,27 +92,9 @@ Expected<UniqueFd> memory_file(std::string_view data) {
 }
 
 std::optional<std::string> find_program(const std::string& name) {
-  if (name.empty()) return std::nullopt;
-  if (name.find('/') != std::string::npos) {
-    if (::access(name.c_str(), X_OK) != 0) return std::nullopt;
-    return absolute_from(current_dir(), name);
-  }
   const char* env_path = std::getenv("PATH");
-  std::string path = env_path != nullptr && *env_path != '\0' ? env_path : "/usr/local/bin:/usr/bin:/bin";
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t j = path.find(':', i);
-    if (j == std::string::npos) j = path.size();
-    std::string dir = path.substr(i, j - i);
-    if (dir.empty()) dir = ".";
-    std::string candidate = absolute_from(current_dir(), join_path(dir, name));
-    struct stat st {};
-    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0) {
-      return candidate;
-    }
-    i = j + 1;
-  }
-  return std::nullopt;
+  return find_in_path(name, env_path != nullptr && *env_path != '\0' ? env_path : "/usr/local/bin:/usr/bin:/bin",
+                      current_dir());
 }
 
 bool has_nul(const std::string& s) { return s.find('\0') != std::string::npos; }

@@ -66,20 +66,9 @@ Expected<std::string> find_bwrap(const std::string& name) {
     return real_path(name).value_or(name);
   }
   const char* env_path = std::getenv("PATH");
-  std::string path = env_path != nullptr && *env_path != '\0' ? env_path : "/usr/local/bin:/usr/bin:/bin";
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t j = path.find(':', i);
-    if (j == std::string::npos) j = path.size();
-    std::string dir = path.substr(i, j - i);
-    if (dir.empty()) dir = ".";
-    std::string candidate = join_path(dir, name);
-    struct stat st {};
-    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0) {
-      return real_path(candidate).value_or(candidate);
-    }
-    i = j + 1;
-  }
+  auto found = find_in_path(name, env_path != nullptr && *env_path != '\0' ? env_path : "/usr/local/bin:/usr/bin:/bin",
+                            current_dir());
+  if (found) return real_path(*found).value_or(*found);
   return make_error("bubblewrap (`" + name +
                     "`) was not found in PATH; install it (apt install bubblewrap) or set bwrap_path");
 }
