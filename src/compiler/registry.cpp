@@ -3,15 +3,18 @@
 #include <array>
 
 #include "compiler/c/c_family.hpp"
+#include "compiler/msvc/msvc_family.hpp"
 #include "compiler/rust/rust_family.hpp"
 
 namespace sccache {
 
 std::span<const CompilerFamily> compiler_families() {
-  // One row per family. The C row tells gcc from clang (and refuses msvc and nvcc for now) with
-  // one preprocessor probe; the rustc row asks `-vV`.
-  static const std::array<CompilerFamily, 2> rows = {
+  // One row per family. The C row tells gcc from clang with one preprocessor probe (and refuses
+  // the kinds it prints for other families: msvc, msvc-clang, nvcc); the MSVC row takes the same
+  // probe's msvc and msvc-clang; the rustc row asks `-vV`.
+  static const std::array<CompilerFamily, 3> rows = {
       CompilerFamily{"C/C++", nullptr, detect_c_compiler, nullptr},
+      CompilerFamily{"MSVC", looks_like_msvc, detect_msvc_compiler, nullptr},
       CompilerFamily{"rustc", looks_like_rustc, detect_rustc, rustup_detection_scope},
   };
   return rows;

@@ -194,12 +194,12 @@ TEST_F(CompileServiceTest, ALostExitStatusIsAnErrorAndNothingIsStored) {
 
 TEST_F(CompileServiceTest, ACompilerTheRegistryRefusesIsUnsupported) {
   FakeProcessRunner other;
-  other.on([](const ProcessSpec&) { return true; }, [](const ProcessSpec&) { return exited(0, "sccache_kind msvc\n"); });
+  other.on([](const ProcessSpec&) { return true; }, [](const ProcessSpec&) { return exited(0, "sccache_kind nvcc\n"); });
   CompilerCache compilers(join_path(dir_, "scratch2"), other);
   CompileService service(storage_, compilers, other, stats_, 1, false, nullptr);
   auto out = service.handle(CompileRequest{exe_, dir_, {"-c", "a.c"}, {}, 022, false});
   ASSERT_TRUE(std::holds_alternative<CompileUnhandled>(out.response));
-  EXPECT_EQ(std::get<CompileUnhandled>(out.response).reason, "compiler kind `msvc` is not supported yet");
+  EXPECT_EQ(std::get<CompileUnhandled>(out.response).reason, "compiler kind `nvcc` is not a gcc/clang driver");
   EXPECT_EQ(stats().requests_unsupported_compiler, 1U);
 }
 

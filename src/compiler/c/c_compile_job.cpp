@@ -41,7 +41,7 @@ KeyResult CCompileJob::compute_key(JobServices& services, bool record_inputs, bo
 
 std::optional<RecordedInputs> CCompileJob::recorded_inputs(FileDigests& digests) const {
   if (!key_.key) return std::nullopt;
-  return c_recorded_inputs(args_, inv_, key_, digests);
+  return c_recorded_inputs(absolute_from(inv_.cwd, args_.input), key_, digests);
 }
 
 // Every stored file must be one of this job's outputs, and every required output must be there.

@@ -48,7 +48,7 @@ class CCompileJob final : public CompileJob {
 // What the preprocessor depended on (direct mode, c/direct_inputs.cpp): every file it read (by
 // content), and every path where a new file would change which file an #include finds. nullopt
 // if any of these changed moments before the compile, or a file uses __DATE__/__TIME__.
-std::optional<RecordedInputs> c_recorded_inputs(const CArguments& args, const Invocation& inv, const KeyOutcome& key,
-                                                FileDigests& digests);
+// `input` is the source's absolute path. Shared with the MSVC family.
+std::optional<RecordedInputs> c_recorded_inputs(const std::string& input, const KeyOutcome& key, FileDigests& digests);
 
 }  // namespace sccache

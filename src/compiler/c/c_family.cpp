@@ -23,18 +23,21 @@ std::string_view detection_probe_source() {
          "#endif\n";
 }
 
-Expected<const CDialect*> dialect_from_probe_output(const std::string& preprocessed) {
+Expected<std::string> kind_from_probe_output(const std::string& preprocessed) {
   for (const auto& raw : split(preprocessed, '\n')) {
     std::string line = trim(raw);
-    if (line.rfind("sccache_kind ", 0) != 0) continue;
-    std::string kind = line.substr(13);
-    if (const CDialect* dialect = c_dialect_named(kind)) return dialect;
-    return make_error("compiler kind `" + kind + "` is not supported yet");
+    if (line.rfind("sccache_kind ", 0) == 0) return line.substr(13);
   }
   return make_error("not a C/C++ compiler (no probe output)");
 }
 
-Expected<DetectedCompiler> detect_c_compiler(const ProbeRequest& request) {
+Expected<const CDialect*> dialect_from_probe_output(const std::string& preprocessed) {
+  SCCACHE_TRY(kind, kind_from_probe_output(preprocessed));
+  if (const CDialect* dialect = c_dialect_named(kind)) return dialect;
+  return make_error("compiler kind `" + kind + "` is not a gcc/clang driver");
+}
+
+Expected<std::string> probe_compiler_output(const ProbeRequest& request) {
   // The probe lives in the server's scratch dir, which a long-lived server may see cleaned away.
   std::string probe_path = join_path(request.scratch_dir, "probe.c");
   if (!stat_file(probe_path)) {
@@ -46,14 +49,25 @@ Expected<DetectedCompiler> detect_c_compiler(const ProbeRequest& request) {
   if (!result.success()) {
     return make_error("compiler probe failed: " + trim(result.stderr_data.substr(0, 400)));
   }
-  SCCACHE_TRY(dialect, dialect_from_probe_output(result.stdout_data));
+  return std::move(result.stdout_data);
+}
+
+Expected<std::string> compiler_identity(const ProbeRequest& request, std::string_view dialect, std::string_view extra) {
   std::string real = real_path(request.exe).value_or(request.exe);
   SCCACHE_TRY(content_digest, sha256_file_hex(real));
   Hasher h;
   h.update_field("compiler-identity-v1");
-  h.update_field(dialect->name);
+  h.update_field(dialect);
   h.update_field(content_digest);
-  auto compiler = std::make_shared<CCompiler>(CCompilerInfo{request.exe, dialect, h.finish_hex()});
+  if (!extra.empty()) h.update_field(extra);
+  return h.finish_hex();
+}
+
+Expected<DetectedCompiler> detect_c_compiler(const ProbeRequest& request) {
+  SCCACHE_TRY(output, probe_compiler_output(request));
+  SCCACHE_TRY(dialect, dialect_from_probe_output(output));
+  SCCACHE_TRY(identity, compiler_identity(request, dialect->name, ""));
+  auto compiler = std::make_shared<CCompiler>(CCompilerInfo{request.exe, dialect, std::move(identity)});
   return DetectedCompiler{std::move(compiler), {}};
 }
 

@@ -35,12 +35,10 @@ std::set<std::string> shadowing_candidates(const std::vector<std::string>& files
 
 }  // namespace
 
-std::optional<RecordedInputs> c_recorded_inputs(const CArguments& args, const Invocation& inv, const KeyOutcome& key,
-                                                FileDigests& digests) {
+std::optional<RecordedInputs> c_recorded_inputs(const std::string& input, const KeyOutcome& key, FileDigests& digests) {
   const int64_t limit = key.started_ns - kSettleNs;
   RecordedInputs out;
   std::vector<std::string> files = key.include_files;
-  std::string input = absolute_from(inv.cwd, args.input);
   if (std::find(files.begin(), files.end(), input) == files.end()) files.push_back(input);
   // Quote includes search the including file's directory first. Directories of installed
   // headers (/usr/...) are left out: they hold system headers that include with <...>.

@@ -1,0 +1,156 @@
+// The MSVC family's cache key: what is not the preprocessed text (the prefix), the `/E` run, and
+// the precompiled-header inputs.
+#include <chrono>
+
+#include "compiler/msvc/msvc_compile_job.hpp"
+#include "compiler/msvc/show_includes.hpp"
+#include "util/hash.hpp"
+#include "util/strings.hpp"
+
+namespace sccache {
+
+namespace {
+
+void hash_env(Hasher& h, const MsvcArguments& args, const Invocation& inv) {
+  h.update_field("env");
+  auto put = [&](std::string_view name) {
+    auto v = env_value(inv.env, name);
+    h.update_field(name);
+    h.update_field(v ? "=" + *v : std::string("<unset>"));
+  };
+  for (auto name : c_key_env_vars()) put(name);
+  for (auto name : msvc_key_env_vars()) put(name);
+  for (const auto& name : args.env_key_vars) put(name);
+}
+
+// The files a .pch records, each with the size and mtime the compiler checks when it reads the
+// .pch (clang-cl refuses one whose header "has been modified since the precompiled header was
+// built"): the .pch restored by a hit must record what is on disk now.
+void hash_pch_inputs(Hasher& h, const MsvcArguments& args, const Invocation& inv, const std::string& text,
+                     FileDigests& digests) {
+  h.update_field("pch");
+  h.update_field(absolute_from(inv.cwd, args.pch_path));
+  std::vector<std::string> files = files_from_line_markers(text, inv.cwd);
+  files.push_back(absolute_from(inv.cwd, args.input));
+  for (const auto& f : files) {
+    auto st = stat_file(f);
+    h.update_field(f);
+    h.update_field(st ? std::to_string(st->size) + ":" + std::to_string(st->mtime_ns) : std::string("<absent>"));
+  }
+  if (args.pch == MsvcArguments::Pch::use) {
+    auto pch = digests.digest(absolute_from(inv.cwd, args.pch_path));
+    h.update_field(pch ? pch->digest : std::string("<absent>"));
+  }
+}
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Whether the /E run said anything but its notes and `-v` listing (a warning a compile of the
+// text elsewhere would not repeat).
+bool has_diagnostics(std::string_view stderr_text, std::string_view prefix) {
+  for (const std::string& line : split(stderr_text, '\n')) {
+    if (is_include_note(line, prefix)) continue;
+    for (std::string_view word : {"warning:", "error:", "note:", "remark:", "warning C", "error C"}) {
+      if (line.find(word) != std::string::npos) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string msvc_key_prefix(const MsvcCompilerInfo& compiler, const MsvcArguments& args, const Invocation& inv) {
+  Hasher h;
+  h.update_field(kMsvcKeyVersion);
+  h.update_field(compiler.identity);
+  h.update_field(compiler.dialect->name);
+  h.update_field(args.language);
+  h.update_field("args");
+  // With debug info the object holds its own path, the cwd and the whole command line (with the
+  // compiler's path); /FC puts absolute paths in diagnostics and __FILE__; a -deps file names the
+  // object; a .pch records absolute paths.
+  bool paths_reach_output = args.debug_info || args.full_paths || args.deps_file || args.pch != MsvcArguments::Pch::none;
+  for (const auto& a : paths_reach_output ? args.args : args.hashed_args) h.update_field(a);
+  if (paths_reach_output) {
+    h.update_field("paths");
+    h.update_field(inv.exe);
+    h.update_field(inv.cwd);
+    h.update_field(args.output);
+  }
+  hash_env(h, args, inv);
+  return h.finish_hex();
+}
+
+std::vector<std::string> cl_search_dirs(const MsvcArguments& args, const Invocation& inv) {
+  std::vector<std::string> out;
+  const auto& a = args.args;
+  for (size_t i = 0; i < a.size(); ++i) {
+    for (std::string_view flag : {"/I", "-I", "/external:I", "-external:I"}) {
+      if (!a[i].starts_with(flag)) continue;
+      std::string dir = a[i].size() > flag.size() ? a[i].substr(flag.size()) : (i + 1 < a.size() ? a[i + 1] : "");
+      if (!dir.empty()) out.push_back(absolute_from(inv.cwd, dir));
+      break;
+    }
+  }
+  for (std::string_view var : {"INCLUDE", "EXTERNAL_INCLUDE"}) {
+    auto v = env_value(inv.env, var);
+    if (!v) continue;
+    for (const auto& d : split(*v, ';')) {
+      if (!d.empty()) out.push_back(absolute_from(inv.cwd, d));
+    }
+  }
+  return out;
+}
+
+KeyOutcome compute_msvc_key(const std::string& prefix, const MsvcCompilerInfo& compiler, const MsvcArguments& args,
+                            const Invocation& inv, JobServices& services, bool want_includes, bool for_dist) {
+  KeyOutcome out;
+  ProcessSpec spec;
+  spec.argv.push_back(inv.exe);
+  spec.argv.insert(spec.argv.end(), args.preprocess_args.begin(), args.preprocess_args.end());
+  bool notes = want_includes || args.deps_file.has_value();
+  if (notes) spec.argv.emplace_back("/showIncludes");
+  if (want_includes && compiler.dialect->clang_driver) spec.argv.emplace_back("-v");  // the search list
+  spec.env = inv.env;
+  spec.cwd = inv.cwd;
+  spec.umask = inv.umask;
+  spec.cancel_fd = inv.cancel_fd;
+  out.started_ns = now_ns();
+  auto result = services.runner.run(spec);
+  if (!result) {
+    out.error = result.error().message;
+    return out;
+  }
+  if (!result->success()) {
+    out.preprocess_failed = std::move(*result);
+    return out;
+  }
+  if (result->stdout_data.find(".incbin") != std::string::npos) {
+    out.error = "source uses .incbin";
+    out.not_cacheable = true;
+    return out;
+  }
+  Hasher h;
+  h.update_field(prefix);
+  h.update_field("text");
+  h.update_field(result->stdout_data);
+  if (args.pch != MsvcArguments::Pch::none) hash_pch_inputs(h, args, inv, result->stdout_data, services.digests);
+  if (notes) {
+    for (auto& p : include_note_paths(result->stderr_data, compiler.includes_prefix)) out.include_files.push_back(std::move(p));
+  }
+  if (want_includes) {
+    out.search_dirs = compiler.dialect->clang_driver ? search_dirs_from_verbose(result->stderr_data, inv.cwd)
+                                                     : cl_search_dirs(args, inv);
+  }
+  if (for_dist) {
+    out.preprocessor_diagnostics = has_diagnostics(result->stderr_data, compiler.includes_prefix);
+    out.preprocessed = std::move(result->stdout_data);
+  }
+  out.key = h.finish_hex();
+  return out;
+}
+
+}  // namespace sccache
