@@ -130,6 +130,9 @@ std::string find_in_path(const std::string& name) {
 class Collector {
  public:
   explicit Collector(std::string compiler) : compiler_(std::move(compiler)), env_(tool_env()) {}
+  // Arguments put before every question to the compiler: a clang-cl (clang in cl mode) answers
+  // -print-prog-name only as the gcc-style driver.
+  void set_driver_args(std::vector<std::string> args) { driver_args_ = std::move(args); }
 
   // Adds the executable or shared library at `path`, its ELF interpreter and its ldd dependencies.
   // ldd (ld.so --list) already lists the whole dependency closure, so the libraries it names are
@@ -330,12 +333,16 @@ class Collector {
 
   // stdout of `exe arg`, trimmed; an error when it cannot run or fails.
   Expected<std::string> query(const std::string& exe, const std::string& arg) {
-    SCCACHE_TRY(res, runner_.run(ProcessSpec{{exe, arg}, env_, "", std::nullopt}));
+    std::vector<std::string> argv{exe};
+    if (exe == compiler_) argv.insert(argv.end(), driver_args_.begin(), driver_args_.end());
+    argv.push_back(arg);
+    SCCACHE_TRY(res, runner_.run(ProcessSpec{std::move(argv), env_, "", std::nullopt}));
     if (!res.success()) return make_error(exe + " " + arg + " failed: " + trim(res.stderr_data));
     return trim(res.stdout_data);
   }
 
   std::string compiler_;
+  std::vector<std::string> driver_args_;
   std::vector<std::string> env_;
   SystemProcessRunner runner_;
   std::string ldd_;
@@ -355,6 +362,7 @@ Expected<std::vector<ArchiveFile>> collect_toolchain_files(const std::string& co
     return make_error("cannot package toolchain " + compiler + ": " + why);
   }
   Collector c(exe);
+  if (flavor == ToolchainFlavor::clang) c.set_driver_args({"--driver-mode=gcc"});
   auto wrap = [&compiler](const Error& e) {
     return make_error("cannot package toolchain " + compiler + ": " + e.message);
   };
