@@ -69,15 +69,13 @@ std::optional<Replay> MsvcCompileJob::replay(StoredResult&& stored) const {
 }
 
 // The user's command; with -deps (sccache's own flag, unknown to the compiler) without it.
+// (The compiler reads CL and _CL_ itself, and a -deps inside a response file stays there.)
 ProcessSpec MsvcCompileJob::compile_command() const {
   ProcessSpec spec;
   spec.argv.push_back(inv_.exe);
-  if (args_.deps_file) {
-    for (const auto& a : args_.args) {
-      if (!(a.size() > 5 && (a[0] == '-' || a[0] == '/') && a.compare(1, 4, "deps") == 0)) spec.argv.push_back(a);
-    }
-  } else {
-    spec.argv.insert(spec.argv.end(), inv_.args.begin(), inv_.args.end());
+  for (const auto& a : inv_.args) {
+    bool deps = a.size() > 5 && (a[0] == '-' || a[0] == '/') && a.compare(1, 4, "deps") == 0;
+    if (!deps || !args_.deps_file) spec.argv.push_back(a);
   }
   spec.env = inv_.env;
   spec.cwd = inv_.cwd;
@@ -108,6 +106,10 @@ Expected<StoredResult> MsvcCompileJob::collect(const ProcessResult& result) cons
 std::optional<std::string> MsvcCompileJob::dist_refusal() const {
   if (compiler_.dialect->toolchain_flavor.empty()) return "cl.exe runs on Windows only";
   if (args_.pch != MsvcArguments::Pch::none) return "precompiled header";
+  // The build server's compiler would read them again (the job gets the client's environment).
+  for (const char* var : {"CL", "_CL_"}) {
+    if (env_value(inv_.env, var)) return std::string(var) + " environment variable";
+  }
   // What a compile of the preprocessed text writes differently: debug info and absolute paths,
   // the notes (there are no includes left), dependency files and listings.
   if (args_.debug_info) return "debug info";

@@ -285,11 +285,25 @@ MsvcParseResult job_from_scan(MsvcScan& st) {
 
 }  // namespace
 
+// The command line the driver acts on: the CL variable's options first, then the arguments
+// (response files expanded), then _CL_'s, as cl.exe and clang-cl read them.
+std::optional<std::vector<std::string>> effective_arguments(const Invocation& inv) {
+  std::vector<std::string> given;
+  if (auto cl = env_value(inv.env, "CL")) given = split_windows_command_line(*cl);
+  given.insert(given.end(), inv.args.begin(), inv.args.end());
+  if (auto tail = env_value(inv.env, "_CL_")) {
+    for (auto& a : split_windows_command_line(*tail)) given.push_back(std::move(a));
+  }
+  auto expanded = expand_msvc_response_files(given, inv.cwd);
+  if (!expanded) return std::nullopt;
+  return std::move(*expanded);
+}
+
 MsvcParseResult parse_msvc_arguments(const MsvcDialect& dialect, const Invocation& inv) {
-  auto expanded = expand_msvc_response_files(inv.args, inv.cwd);
+  auto expanded = effective_arguments(inv);
   if (!expanded) return NotCacheable{"@"};
   MsvcScan st(dialect, inv);
-  st.job.args = *expanded;
+  st.job.args = std::move(*expanded);
   st.job.preprocess_args.emplace_back("/E");
   const auto& args = st.job.args;
   for (size_t i = 0; i < args.size(); ++i) {
