@@ -4,6 +4,7 @@
 // the first row that recognises it makes the `Compiler`. Adding a family = one folder under
 // src/compiler/ and one row in registry.cpp (docs/ARCHITECTURE.md, "Adding a compiler family").
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -23,6 +24,9 @@ struct ProbeRequest {
   std::string cwd;               // the client's cwd (a rustup proxy picks its toolchain from it)
   std::string scratch_dir;       // the server's own directory for probe files
   ProcessRunner& runner;
+  // The C family's `-E` probe, run at most once per detection: the C and MSVC rows both read
+  // it (compiler/c/c_family.hpp, probe_compiler_output).
+  mutable std::optional<Expected<std::string>> c_probe = std::nullopt;
 };
 
 struct DetectedCompiler {

@@ -37,7 +37,9 @@ Expected<const CDialect*> dialect_from_probe_output(const std::string& preproces
   return make_error("compiler kind `" + kind + "` is not a gcc/clang driver");
 }
 
-Expected<std::string> probe_compiler_output(const ProbeRequest& request) {
+namespace {
+
+Expected<std::string> run_probe(const ProbeRequest& request) {
   // The probe lives in the server's scratch dir, which a long-lived server may see cleaned away.
   std::string probe_path = join_path(request.scratch_dir, "probe.c");
   if (!stat_file(probe_path)) {
@@ -50,6 +52,13 @@ Expected<std::string> probe_compiler_output(const ProbeRequest& request) {
     return make_error("compiler probe failed: " + trim(result.stderr_data.substr(0, 400)));
   }
   return std::move(result.stdout_data);
+}
+
+}  // namespace
+
+Expected<std::string> probe_compiler_output(const ProbeRequest& request) {
+  if (!request.c_probe) request.c_probe = run_probe(request);
+  return *request.c_probe;
 }
 
 Expected<std::string> compiler_identity(const ProbeRequest& request, std::string_view dialect, std::string_view extra) {

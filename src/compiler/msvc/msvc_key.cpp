@@ -71,8 +71,10 @@ std::string msvc_key_prefix(const MsvcCompilerInfo& compiler, const MsvcArgument
   h.update_field("args");
   // With debug info the object holds its own path, the cwd and the whole command line (with the
   // compiler's path); /FC puts absolute paths in diagnostics and __FILE__; a -deps file names the
-  // object; a .pch records absolute paths.
-  bool paths_reach_output = args.debug_info || args.full_paths || args.deps_file || args.pch != MsvcArguments::Pch::none;
+  // object; a .pch records absolute paths; a /sourceDependencies file holds absolute paths.
+  // So may a PDB, listing or /sourceDependencies file: every output but the object and depfile.
+  bool paths_reach_output = args.debug_info || args.full_paths;
+  for (const auto& o : args.outputs) paths_reach_output = paths_reach_output || (o.name != "obj" && o.name != "d");
   for (const auto& a : paths_reach_output ? args.args : args.hashed_args) h.update_field(a);
   if (paths_reach_output) {
     h.update_field("paths");
@@ -87,7 +89,7 @@ std::string msvc_key_prefix(const MsvcCompilerInfo& compiler, const MsvcArgument
 std::vector<std::string> cl_search_dirs(const MsvcArguments& args, const Invocation& inv) {
   std::vector<std::string> out;
   const auto& a = args.args;
-  for (size_t i = 0; i < a.size(); ++i) {
+  for (size_t i = 0; i < a.size() && a[i] != "/link" && a[i] != "-link"; ++i) {
     for (std::string_view flag : {"/I", "-I", "/external:I", "-external:I"}) {
       if (!a[i].starts_with(flag)) continue;
       std::string dir = a[i].size() > flag.size() ? a[i].substr(flag.size()) : (i + 1 < a.size() ? a[i + 1] : "");
@@ -111,9 +113,10 @@ KeyOutcome compute_msvc_key(const std::string& prefix, const MsvcCompilerInfo& c
   ProcessSpec spec;
   spec.argv.push_back(inv.exe);
   spec.argv.insert(spec.argv.end(), args.preprocess_args.begin(), args.preprocess_args.end());
+  // Right after /E: a `--` of the user's makes every later argument an input.
   bool notes = want_includes || args.deps_file.has_value();
-  if (notes) spec.argv.emplace_back("/showIncludes");
-  if (want_includes && compiler.dialect->clang_driver) spec.argv.emplace_back("-v");  // the search list
+  if (want_includes && compiler.dialect->clang_driver) spec.argv.insert(spec.argv.begin() + 2, std::string("-v"));  // the search list
+  if (notes) spec.argv.insert(spec.argv.begin() + 2, std::string("/showIncludes"));
   spec.env = inv.env;
   spec.cwd = inv.cwd;
   spec.umask = inv.umask;

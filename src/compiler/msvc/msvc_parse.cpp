@@ -58,7 +58,7 @@ bool is_nul(const std::string& path) {
 // A clang driver option behind /clang: (clang-cl). Dependency files are outputs; whatever else
 // changes what is written, or where, is refused.
 std::optional<NotCacheable> apply_clang_option(MsvcScan& st, const std::vector<std::string>& args, size_t& i,
-                                               const std::string& option, bool& keep) {
+                                               const std::string& option, bool& keep, bool& location) {
   const ArgSpec* spec = find_arg_spec(option);
   if (option.rfind("-g", 0) == 0 && option != "-g0") st.job.debug_info = true;
   if (option == "-fcolor-diagnostics" || option == "-fdiagnostics-color") st.job.color = ColorMode::on;
@@ -79,6 +79,7 @@ std::optional<NotCacheable> apply_clang_option(MsvcScan& st, const std::vector<s
       auto v = value();
       if (!v) return NotCacheable{"argument parse"};
       st.clang_mf = *v;
+      location = true;
       return std::nullopt;
     }
     case ArgRole::dep_target:
@@ -137,7 +138,7 @@ std::optional<NotCacheable> apply_msvc_role(MsvcScan& st, const MsvcArgSpec& spe
       if (xclang_too_hard_option(value)) return NotCacheable{"-Xclang " + value};
       break;
     case R::clang_option: break;  // handled by the caller
-    case R::end_of_options: st.only_inputs = true; keep = false; break;
+    case R::end_of_options: st.only_inputs = true; break;  // the /E run needs it too
     case R::link: st.after_link = true; keep = false; break;
     case R::other: break;
   }
@@ -188,16 +189,16 @@ std::optional<MsvcParseResult> scan_argument(MsvcScan& st, const std::vector<std
   bool location = names_a_location(*spec);
   std::optional<NotCacheable> refusal;
   if (spec->role == R::clang_option) {
-    refusal = apply_clang_option(st, args, i, *value, keep);
-    location = st.clang_mf && i > first;  // `/clang:-MF /clang:<file>`
+    refusal = apply_clang_option(st, args, i, *value, keep, location);
   } else {
     refusal = apply_msvc_role(st, *spec, *value, keep);
   }
   if (refusal) return std::move(*refusal);
   for (size_t k = first; k <= i; ++k) {
-    job.hashed_args.push_back(location ? "/" + std::string(spec->name) : args[k]);
+    job.hashed_args.push_back(!location ? args[k] : spec->role == R::clang_option ? "/clang:-MF" : "/" + std::string(spec->name));
     if (keep) job.preprocess_args.push_back(args[k]);
-    if (keep && spec->role != R::preprocessor && spec->role != R::lang_c_file && spec->role != R::lang_cpp_file) {
+    if (keep && spec->role != R::preprocessor && spec->role != R::lang_c_file && spec->role != R::lang_cpp_file &&
+        spec->role != R::end_of_options) {
       job.dist_args.push_back(args[k]);
     }
   }
@@ -217,6 +218,14 @@ std::string stem_with(const std::string& path, std::string_view ext) {
   return (dot == std::string::npos ? name : name.substr(0, dot)) + std::string(ext);
 }
 
+// `path` with its file name's extension replaced (or added).
+std::string with_extension(const std::string& path, std::string_view ext) {
+  size_t cut = path.find_last_of("/\\");
+  size_t dot = path.find_last_of('.');
+  if (dot == std::string::npos || (cut != std::string::npos && dot < cut)) return path + std::string(ext);
+  return path.substr(0, dot) + std::string(ext);
+}
+
 // /Yc and /Yu: the header they name and the .pch file (from /Fp, or named after the header).
 std::optional<NotCacheable> apply_pch(MsvcScan& st) {
   auto& job = st.job;
@@ -231,7 +240,7 @@ std::optional<NotCacheable> apply_pch(MsvcScan& st) {
   if (st.fp && !st.fp->empty()) {
     job.pch_path = with_default_extension(*st.fp, ".pch");
   } else if (st.dialect.pch_default_from_header) {
-    job.pch_path = stem_with(*header, ".pch");
+    job.pch_path = with_extension(*header, ".pch");  // clang-cl: inc/pch.h -> inc/pch.pch
   } else {
     return NotCacheable{std::string(flag) + " without /Fp"};
   }
