@@ -129,10 +129,10 @@ std::string find_in_path(const std::string& name) {
 
 class Collector {
  public:
-  explicit Collector(std::string compiler) : compiler_(std::move(compiler)), env_(tool_env()) {}
-  // Arguments put before every question to the compiler: a clang-cl (clang in cl mode) answers
-  // -print-prog-name only as the gcc-style driver.
-  void set_driver_args(std::vector<std::string> args) { driver_args_ = std::move(args); }
+  // `driver_args` go before every question to the compiler: a clang-cl (clang in cl mode)
+  // answers -print-prog-name only as the gcc-style driver.
+  Collector(std::string compiler, std::vector<std::string> driver_args)
+      : compiler_(std::move(compiler)), driver_args_(std::move(driver_args)), env_(tool_env()) {}
 
   // Adds the executable or shared library at `path`, its ELF interpreter and its ldd dependencies.
   // ldd (ld.so --list) already lists the whole dependency closure, so the libraries it names are
@@ -361,8 +361,7 @@ Expected<std::vector<ArchiveFile>> collect_toolchain_files(const std::string& co
     std::string why = ::stat(exe.c_str(), &sb) != 0 ? errno_text(errno) : "not an executable file";
     return make_error("cannot package toolchain " + compiler + ": " + why);
   }
-  Collector c(exe);
-  if (flavor == ToolchainFlavor::clang) c.set_driver_args({"--driver-mode=gcc"});
+  Collector c(exe, flavor == ToolchainFlavor::clang ? std::vector<std::string>{"--driver-mode=gcc"} : std::vector<std::string>{});
   auto wrap = [&compiler](const Error& e) {
     return make_error("cannot package toolchain " + compiler + ": " + e.message);
   };
