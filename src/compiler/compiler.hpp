@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "util/expected.hpp"
+
 namespace sccache {
 
 // One compile request as the client sent it.
@@ -22,6 +24,12 @@ struct Invocation {
 };
 
 std::optional<std::string> env_value(const std::vector<std::string>& env, std::string_view name);
+
+// Expands every `@file` argument (relative to cwd, recursively, at most 16 deep); `split` turns
+// a file's bytes into arguments with its family's quoting rules. Error names the file.
+using ResponseFileSplitter = Expected<std::vector<std::string>> (*)(std::string_view bytes);
+Expected<std::vector<std::string>> expand_response_files_with(const std::vector<std::string>& args,
+                                                              const std::string& cwd, ResponseFileSplitter split);
 
 // How the client treats escape sequences in a compile's output: strip them (off), keep them
 // (on), or decide by its own terminal (automatic).

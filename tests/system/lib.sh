@@ -443,6 +443,21 @@ compile_check() {
 C_COMPILERS=(gcc clang)
 CXX_COMPILERS=(g++ clang++)
 
+# uncacheable REASON --out ... -- CMD: runs uncached, counted under not_cached[REASON].
+uncacheable() {
+  local reason=$1
+  shift
+  compile_check uncached "$@"
+  expect_delta "b$LAST_CHECK" "a$LAST_CHECK" "$J_NOTCACHEABLE" 1 "requests_not_cacheable"
+  expect_delta "b$LAST_CHECK" "a$LAST_CHECK" "$(j_reason "$reason")" 1 "not_cached[\"$reason\"]"
+}
+
+# not_compile --out ... -- CMD: runs uncached, counted as a non-compilation call.
+not_compile() {
+  compile_check uncached "$@"
+  expect_delta "b$LAST_CHECK" "a$LAST_CHECK" "$J_NOTCOMPILE" 1 "requests_not_compile"
+}
+
 # alt_cc CC: the other C compiler family (gcc <-> clang).
 alt_cc() { [[ $1 == gcc ]] && echo clang || echo gcc; }
 

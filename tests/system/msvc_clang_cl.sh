@@ -64,21 +64,6 @@ plain_to() {
   expect_eq "$(rc_of "$tag")" 0 "$tag: plain exit code ($(head -c 600 "$RUNS/$tag.err"))"
 }
 
-# uncacheable REASON --out ... -- CMD: runs uncached, counted under not_cached[REASON].
-uncacheable() {
-  local reason=$1
-  shift
-  compile_check uncached "$@"
-  expect_delta "b$LAST_CHECK" "a$LAST_CHECK" "$J_NOTCACHEABLE" 1 "requests_not_cacheable"
-  expect_delta "b$LAST_CHECK" "a$LAST_CHECK" "$(j_reason "$reason")" 1 "not_cached[\"$reason\"]"
-}
-
-# not_compile --out ... -- CMD: runs uncached, counted as a non-compilation call.
-not_compile() {
-  compile_check uncached "$@"
-  expect_delta "b$LAST_CHECK" "a$LAST_CHECK" "$J_NOTCOMPILE" 1 "requests_not_compile"
-}
-
 # The sources. main.c includes z.h then a.h (note order differs from sorted order: -deps).
 write_file inc/a.h <<'EOF'
 #pragma once

@@ -25,21 +25,6 @@ EOF
 echo 'not a source' >notes.txt
 mkdir -p obj
 
-# uncacheable REASON --out ... -- CMD: runs uncached, counted under not_cached[REASON].
-uncacheable() {
-  local reason=$1
-  shift
-  compile_check uncached "$@"
-  expect_delta "b$LAST_CHECK" "a$LAST_CHECK" "$J_NOTCACHEABLE" 1 "requests_not_cacheable"
-  expect_delta "b$LAST_CHECK" "a$LAST_CHECK" "$(j_reason "$reason")" 1 "not_cached[\"$reason\"]"
-}
-
-# not_compile --out ... -- CMD: runs uncached, counted as a non-compilation call.
-not_compile() {
-  compile_check uncached "$@"
-  expect_delta "b$LAST_CHECK" "a$LAST_CHECK" "$J_NOTCOMPILE" 1 "requests_not_compile"
-}
-
 for cc in "${C_COMPILERS[@]}"; do
   log "$cc: -E (to stdout and to a file)"
   uncacheable -E -- "$cc" -E src/a.c

@@ -661,8 +661,8 @@ TEST(MsvcArgs, Xclang) {
   EXPECT_EQ(reason_of({"/c", "a.c", "-Xclang", "-fmodules-cache-path=x"}), "-Xclang -fmodules-cache-path=x");
   EXPECT_EQ(reason_of({"/c", "a.c", "-Xclang", "-plugin-arg-foo"}), "-Xclang -plugin-arg-foo");
   EXPECT_EQ(reason_of({"/c", "a.c", "-Xclang"}), "argument parse");
-  EXPECT_TRUE(xclang_too_hard_option("-dependency-file"));
-  EXPECT_FALSE(xclang_too_hard_option("-fno-pch-timestamp"));
+  EXPECT_TRUE(xclang_too_hard("-dependency-file"));
+  EXPECT_FALSE(xclang_too_hard("-fno-pch-timestamp"));
   // The value is the option's, never an input.
   EXPECT_EQ(job_of({"/c", "a.c", "-Xclang", "b.c"}).input, "a.c");
 }

@@ -182,33 +182,12 @@ KeyOutcome compute_c_key(const std::string& prefix, const CArguments& job, const
     if (!content) return out;
     h.update_field(*content);
   } else {
-    ProcessSpec spec;
-    spec.argv.push_back(inv.exe);
+    ProcessSpec spec{{inv.exe}, inv.env, inv.cwd, inv.umask, inv.cancel_fd};
     spec.argv.insert(spec.argv.end(), job.preprocess_args.begin(), job.preprocess_args.end());
     if (want_dependencies) spec.argv.emplace_back("-v");  // prints the include search list
     if (for_dist) spec.argv.insert(spec.argv.end(), job.dep_args.begin(), job.dep_args.end());
-    spec.env = inv.env;
-    spec.cwd = inv.cwd;
-    spec.umask = inv.umask;
-    spec.cancel_fd = inv.cancel_fd;
-    out.started_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
-    auto result = runner.run(spec);
-    if (!result) {
-      out.error = result.error().message;
-      return out;
-    }
-    if (!result->success()) {
-      out.preprocess_failed = std::move(*result);
-      return out;
-    }
-    // `.incbin` (e.g. in inline asm) reads a file the key cannot see.
-    if (result->stdout_data.find(".incbin") != std::string::npos) {
-      out.error = "source uses .incbin";
-      out.not_cacheable = true;
-      return out;
-    }
+    auto result = run_preprocessor(runner, spec, out);
+    if (!result) return out;
     // Line markers stay in: file names and line numbers reach -g output and diagnostics.
     h.update_field(result->stdout_data);
     if (want_dependencies) {
@@ -224,15 +203,32 @@ KeyOutcome compute_c_key(const std::string& prefix, const CArguments& job, const
   return out;
 }
 
+std::optional<ProcessResult> run_preprocessor(ProcessRunner& runner, const ProcessSpec& spec, KeyOutcome& out) {
+  out.started_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  auto result = runner.run(spec);
+  if (!result) {
+    out.error = result.error().message;
+    return std::nullopt;
+  }
+  if (!result->success()) {
+    out.preprocess_failed = std::move(*result);
+    return std::nullopt;
+  }
+  // `.incbin` (e.g. in inline asm) reads a file the key cannot see.
+  if (result->stdout_data.find(".incbin") != std::string::npos) {
+    out.error = "source uses .incbin";
+    out.not_cacheable = true;
+    return std::nullopt;
+  }
+  return std::move(*result);
+}
+
 ProcessSpec c_compile_command(const CArguments& job, const Invocation& inv) {
-  ProcessSpec spec;
-  spec.argv.push_back(inv.exe);
+  ProcessSpec spec{{inv.exe}, inv.env, inv.cwd, inv.umask, inv.cancel_fd};
   spec.argv.insert(spec.argv.end(), inv.args.begin(), inv.args.end());
   spec.argv.insert(spec.argv.end(), job.compile_extra_args.begin(), job.compile_extra_args.end());
-  spec.env = inv.env;
-  spec.cwd = inv.cwd;
-  spec.umask = inv.umask;
-  spec.cancel_fd = inv.cancel_fd;
   return spec;
 }
 

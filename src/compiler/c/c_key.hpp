@@ -42,6 +42,11 @@ struct KeyOutcome {
 KeyOutcome compute_c_key(const std::string& prefix, const CArguments& job, const Invocation& inv,
                          ProcessRunner& runner, bool want_dependencies = false, bool for_dist = false);
 
+// Runs a preprocessor (`spec`), noting in `out` when it started; nullopt (with `out` saying why:
+// it could not run, it failed, or its text uses `.incbin`) unless it succeeded. Shared with the
+// MSVC family.
+std::optional<ProcessResult> run_preprocessor(ProcessRunner& runner, const ProcessSpec& spec, KeyOutcome& out);
+
 // Direct-mode key: `prefix` plus the input's path, cwd and content digest, computed without
 // running the preprocessor. It names a manifest, never a result.
 std::string c_direct_key(const std::string& prefix, const CArguments& job, const Invocation& inv,

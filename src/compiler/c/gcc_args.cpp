@@ -131,14 +131,6 @@ constexpr std::array kArgTable = {
     ArgSpec{"-z", F::separate, R::other},
 };
 
-// clang cc1 options behind -Xclang that read or write files we cannot see.
-bool xclang_too_hard(std::string_view v) {
-  static const std::set<std::string_view> bad = {
-      "-load", "-plugin", "-add-plugin", "-include-pch", "-emit-pch", "-emit-module", "-fmodules",
-      "-dependency-file", "-MT", "-MF", "-MD", "-fmodule-file", "-ast-dump", "-E", "-fsyntax-only"};
-  return bad.count(v) != 0 || v.rfind("-fmodule", 0) == 0 || v.rfind("-plugin-arg", 0) == 0;
-}
-
 std::string replace_ext(const std::string& path, const std::string& ext) {
   auto slash = path.find_last_of('/');
   auto dot = path.find_last_of('.');
@@ -156,21 +148,6 @@ bool is_supported_language(std::string_view lang) {
       "c", "c++", "objective-c", "objective-c++", "assembler", "assembler-with-cpp",
       "cpp-output", "c++-cpp-output", "objective-c-cpp-output", "objective-c++-cpp-output"};
   return ok.count(lang) != 0;
-}
-
-Status expand_into(const std::vector<std::string>& args, const std::string& cwd, int depth,
-                   std::vector<std::string>& out) {
-  for (const auto& a : args) {
-    if (a.size() < 2 || a[0] != '@') {
-      out.push_back(a);
-      continue;
-    }
-    if (depth > 16) return make_error("response files nested too deeply");
-    auto text = read_file(absolute_from(cwd, a.substr(1)));
-    if (!text) return make_error("cannot read response file " + a.substr(1));
-    SCCACHE_TRY_STATUS(expand_into(split_response_file(*text), cwd, depth + 1, out));
-  }
-  return Ok{};
 }
 
 struct ParseState {
@@ -220,6 +197,13 @@ bool wants_forced_color(const CDialect& dialect, const CArguments& job, const In
 }  // namespace
 
 std::span<const ArgSpec> arg_table() { return kArgTable; }
+
+bool xclang_too_hard(std::string_view v) {
+  static const std::set<std::string_view> bad = {
+      "-load", "-plugin", "-add-plugin", "-include-pch", "-emit-pch", "-emit-module", "-fmodules",
+      "-dependency-file", "-MT", "-MF", "-MD", "-fmodule-file", "-ast-dump", "-E", "-fsyntax-only"};
+  return bad.count(v) != 0 || v.rfind("-fmodule", 0) == 0 || v.rfind("-plugin-arg", 0) == 0;
+}
 
 const ArgSpec* find_arg_spec(std::string_view arg) {
   const ArgSpec* best = nullptr;
@@ -273,9 +257,9 @@ std::vector<std::string> split_response_file(std::string_view text) {
 }
 
 Expected<std::vector<std::string>> expand_response_files(const std::vector<std::string>& args, const std::string& cwd) {
-  std::vector<std::string> out;
-  SCCACHE_TRY_STATUS(expand_into(args, cwd, 0, out));
-  return out;
+  return expand_response_files_with(args, cwd, [](std::string_view bytes) -> Expected<std::vector<std::string>> {
+    return split_response_file(bytes);
+  });
 }
 
 std::string language_for_extension(std::string_view path) {

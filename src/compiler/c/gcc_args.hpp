@@ -78,6 +78,10 @@ struct ArgSpec {
 // The whole option table (for tests that walk every entry).
 std::span<const ArgSpec> arg_table();
 
+// A clang cc1 option behind -Xclang that reads or writes files the key cannot see (gcc, clang
+// and clang-cl alike).
+bool xclang_too_hard(std::string_view option);
+
 // The longest table entry matching `arg` (a flag, or a prefix for joined forms); null if none.
 const ArgSpec* find_arg_spec(std::string_view arg);
 

@@ -96,9 +96,6 @@ MsvcParseResult parse_msvc_arguments(const MsvcDialect& dialect, const Invocatio
 // `/` or `\` is a directory; a name without an extension gets `.obj`.
 std::string msvc_object_name(const std::string& input, const std::string& fo, std::string_view ext);
 
-// A clang cc1 option behind -Xclang that reads or writes files the key cannot see.
-bool xclang_too_hard_option(std::string_view option);
-
 // Names of the environment variables that can change an MSVC compile's output or its notes.
 const std::vector<std::string_view>& msvc_key_env_vars();
 

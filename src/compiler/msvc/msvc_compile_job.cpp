@@ -71,16 +71,11 @@ std::optional<Replay> MsvcCompileJob::replay(StoredResult&& stored) const {
 // The user's command; with -deps (sccache's own flag, unknown to the compiler) without it.
 // (The compiler reads CL and _CL_ itself, and a -deps inside a response file stays there.)
 ProcessSpec MsvcCompileJob::compile_command() const {
-  ProcessSpec spec;
-  spec.argv.push_back(inv_.exe);
+  ProcessSpec spec{{inv_.exe}, inv_.env, inv_.cwd, inv_.umask, inv_.cancel_fd};
   for (const auto& a : inv_.args) {
     bool deps = a.size() > 5 && (a[0] == '-' || a[0] == '/') && a.compare(1, 4, "deps") == 0;
     if (!deps || !args_.deps_file) spec.argv.push_back(a);
   }
-  spec.env = inv_.env;
-  spec.cwd = inv_.cwd;
-  spec.umask = inv_.umask;
-  spec.cancel_fd = inv_.cancel_fd;
   return spec;
 }
 

@@ -1,7 +1,5 @@
 // The MSVC family's cache key: what is not the preprocessed text (the prefix), the `/E` run, and
 // the precompiled-header inputs.
-#include <chrono>
-
 #include "compiler/msvc/msvc_compile_job.hpp"
 #include "compiler/msvc/show_includes.hpp"
 #include "util/hash.hpp"
@@ -41,11 +39,6 @@ void hash_pch_inputs(Hasher& h, const MsvcArguments& args, const Invocation& inv
     auto pch = digests.digest(absolute_from(inv.cwd, args.pch_path));
     h.update_field(pch ? pch->digest : std::string("<absent>"));
   }
-}
-
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // Whether the /E run said anything but its notes and `-v` listing (a warning a compile of the
@@ -110,32 +103,14 @@ std::vector<std::string> cl_search_dirs(const MsvcArguments& args, const Invocat
 KeyOutcome compute_msvc_key(const std::string& prefix, const MsvcCompilerInfo& compiler, const MsvcArguments& args,
                             const Invocation& inv, JobServices& services, bool want_includes, bool for_dist) {
   KeyOutcome out;
-  ProcessSpec spec;
-  spec.argv.push_back(inv.exe);
+  ProcessSpec spec{{inv.exe}, inv.env, inv.cwd, inv.umask, inv.cancel_fd};
   spec.argv.insert(spec.argv.end(), args.preprocess_args.begin(), args.preprocess_args.end());
   // Right after /E: a `--` of the user's makes every later argument an input.
   bool notes = want_includes || args.deps_file.has_value();
   if (want_includes && compiler.dialect->clang_driver) spec.argv.insert(spec.argv.begin() + 2, std::string("-v"));  // the search list
   if (notes) spec.argv.insert(spec.argv.begin() + 2, std::string("/showIncludes"));
-  spec.env = inv.env;
-  spec.cwd = inv.cwd;
-  spec.umask = inv.umask;
-  spec.cancel_fd = inv.cancel_fd;
-  out.started_ns = now_ns();
-  auto result = services.runner.run(spec);
-  if (!result) {
-    out.error = result.error().message;
-    return out;
-  }
-  if (!result->success()) {
-    out.preprocess_failed = std::move(*result);
-    return out;
-  }
-  if (result->stdout_data.find(".incbin") != std::string::npos) {
-    out.error = "source uses .incbin";
-    out.not_cacheable = true;
-    return out;
-  }
+  auto result = run_preprocessor(services.runner, spec, out);
+  if (!result) return out;
   Hasher h;
   h.update_field(prefix);
   h.update_field("text");

@@ -1,19 +1,10 @@
 // parse_msvc_arguments: one scan over the expanded command line with the option table of
 // msvc_args.cpp, then the outputs and what the key must hold.
-#include <set>
-
 #include "compiler/msvc/msvc_args.hpp"
 #include "compiler/msvc/msvc_response_files.hpp"
 #include "util/fs.hpp"
 
 namespace sccache {
-
-bool xclang_too_hard_option(std::string_view v) {
-  static const std::set<std::string_view> bad = {
-      "-load", "-plugin", "-add-plugin", "-include-pch", "-emit-pch", "-emit-module", "-fmodules",
-      "-dependency-file", "-MT", "-MF", "-MD", "-fmodule-file", "-ast-dump", "-E", "-fsyntax-only"};
-  return bad.count(v) != 0 || v.rfind("-fmodule", 0) == 0 || v.rfind("-plugin-arg", 0) == 0;
-}
 
 namespace {
 
@@ -135,7 +126,7 @@ std::optional<NotCacheable> apply_msvc_role(MsvcScan& st, const MsvcArgSpec& spe
     case R::external_env: job.env_key_vars.push_back(value); break;
     case R::full_paths: job.full_paths = true; break;
     case R::xclang:
-      if (xclang_too_hard_option(value)) return NotCacheable{"-Xclang " + value};
+      if (xclang_too_hard(value)) return NotCacheable{"-Xclang " + value};
       break;
     case R::clang_option: break;  // handled by the caller
     case R::end_of_options: st.only_inputs = true; break;  // the /E run needs it too

@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-#include "util/fs.hpp"
+#include "compiler/compiler.hpp"
 
 namespace sccache {
 
@@ -70,23 +70,6 @@ Expected<std::string> utf16le_to_utf8(std::string_view bytes) {
   return out;
 }
 
-Status expand_into(const std::vector<std::string>& args, const std::string& cwd, int depth,
-                   std::vector<std::string>& out) {
-  for (const auto& a : args) {
-    if (a.size() < 2 || a[0] != '@') {
-      out.push_back(a);
-      continue;
-    }
-    if (depth > 16) return make_error("response files nested too deeply at " + a.substr(1));
-    auto bytes = read_file(absolute_from(cwd, a.substr(1)));
-    if (!bytes) return make_error("cannot read response file " + a.substr(1));
-    auto text = decode_response_file(*bytes);
-    if (!text) return make_error("response file " + a.substr(1) + ": " + text.error().message);
-    SCCACHE_TRY_STATUS(expand_into(split_windows_command_line(*text), cwd, depth + 1, out));
-  }
-  return Ok{};
-}
-
 }  // namespace
 
 std::vector<std::string> split_windows_command_line(std::string_view text) {
@@ -130,9 +113,10 @@ Expected<std::string> decode_response_file(std::string_view bytes) {
 
 Expected<std::vector<std::string>> expand_msvc_response_files(const std::vector<std::string>& args,
                                                               const std::string& cwd) {
-  std::vector<std::string> out;
-  SCCACHE_TRY_STATUS(expand_into(args, cwd, 0, out));
-  return out;
+  return expand_response_files_with(args, cwd, [](std::string_view bytes) -> Expected<std::vector<std::string>> {
+    SCCACHE_TRY(text, decode_response_file(bytes));
+    return split_windows_command_line(text);
+  });
 }
 
 }  // namespace sccache
