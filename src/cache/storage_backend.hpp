@@ -14,7 +14,8 @@
 namespace sccache {
 
 struct StorageBackend {
-  std::string_view name;  // as `sccache --help` lists it
+  std::string_view name;     // as `sccache --help` lists it
+  std::string_view section;  // its `[cache.<section>]` (and SCCACHE_<SECTION>_RW_MODE)
   // Whether the configuration (environment or config file) selects this backend.
   bool (*selected)(const RemoteCacheConfig& remote);
   // Builds the backend; errors name the setting at fault. nullptr: not implemented (the disk

@@ -81,7 +81,7 @@ Status apply_disk(Config& cfg, const toml::table& disk) {
 }
 
 Status apply_s3(Config& cfg, const toml::table& s3) {
-  SCCACHE_TRY_STATUS(check_keys(s3, "cache.s3.", {"bucket", "endpoint", "region", "key_prefix", "use_ssl",
+  SCCACHE_TRY_STATUS(check_keys(s3, "cache.s3.", {"bucket", "endpoint", "region", "key_prefix", "use_ssl", "rw_mode",
                                                   "enable_virtual_host_style", "no_credentials"}));
   SCCACHE_TRY(bucket, opt_string(s3, "cache.s3.", "bucket"));
   if (!bucket || bucket->empty()) return make_error("configuration key `cache.s3.bucket` is required");
@@ -104,7 +104,7 @@ Status apply_s3(Config& cfg, const toml::table& s3) {
 }
 
 Status apply_redis(Config& cfg, const toml::table& redis) {
-  SCCACHE_TRY_STATUS(check_keys(redis, "cache.redis.", {"url"}));
+  SCCACHE_TRY_STATUS(check_keys(redis, "cache.redis.", {"url", "rw_mode"}));
   SCCACHE_TRY(url, opt_string(redis, "cache.redis.", "url"));
   if (!url) return make_error("configuration key `cache.redis.url` is required");
   cfg.remote.redis_url = url;
@@ -113,7 +113,7 @@ Status apply_redis(Config& cfg, const toml::table& redis) {
 }
 
 Status apply_memcached(Config& cfg, const toml::table& mc) {
-  SCCACHE_TRY_STATUS(check_keys(mc, "cache.memcached.", {"url"}));
+  SCCACHE_TRY_STATUS(check_keys(mc, "cache.memcached.", {"url", "rw_mode"}));
   SCCACHE_TRY(url, opt_string(mc, "cache.memcached.", "url"));
   if (!url) return make_error("configuration key `cache.memcached.url` is required");
   cfg.remote.memcached_url = url;
@@ -140,7 +140,7 @@ Status apply_gcs(Config& cfg, const toml::table& gcs) {
 }
 
 Status apply_webdav(Config& cfg, const toml::table& dav) {
-  SCCACHE_TRY_STATUS(check_keys(dav, "cache.webdav.", {"endpoint", "key_prefix", "username", "password", "token"}));
+  SCCACHE_TRY_STATUS(check_keys(dav, "cache.webdav.", {"endpoint", "key_prefix", "username", "password", "token", "rw_mode"}));
   SCCACHE_TRY(endpoint, opt_string(dav, "cache.webdav.", "endpoint"));
   if (!endpoint || endpoint->empty()) return make_error("configuration key `cache.webdav.endpoint` is required");
   WebdavConfig c;
@@ -158,7 +158,7 @@ Status apply_webdav(Config& cfg, const toml::table& dav) {
 }
 
 Status apply_azure(Config& cfg, const toml::table& az) {
-  SCCACHE_TRY_STATUS(check_keys(az, "cache.azure.", {}));
+  SCCACHE_TRY_STATUS(check_keys(az, "cache.azure.", {"rw_mode"}));
   cfg.remote.azure = true;
   return Ok{};
 }
@@ -174,6 +174,23 @@ constexpr std::array kCacheSections = {
     CacheSection{"webdav", apply_webdav},
 };
 
+// READ_ONLY or READ_WRITE; `what` names the setting in the error.
+Expected<bool> parse_rw_mode(const std::string& value, const std::string& what) {
+  if (value == "READ_ONLY") return true;
+  if (value == "READ_WRITE") return false;
+  return make_error(what + " must be \"READ_ONLY\" or \"READ_WRITE\", not `" + value + "`");
+}
+
+// A remote section's `rw_mode` (every section but disk takes one).
+Status apply_rw_mode(Config& cfg, const toml::table& section, std::string_view name) {
+  std::string prefix = "cache." + std::string(name) + ".";
+  SCCACHE_TRY(mode, opt_string(section, prefix, "rw_mode"));
+  if (!mode) return Ok{};
+  SCCACHE_TRY(read_only, parse_rw_mode(*mode, "configuration key `" + prefix + "rw_mode`"));
+  cfg.remote.read_only[std::string(name)] = read_only;
+  return Ok{};
+}
+
 Status apply_cache(Config& cfg, const toml::table& cache) {
   std::set<std::string> names;
   for (const auto& section : kCacheSections) names.emplace(section.name);
@@ -183,7 +200,10 @@ Status apply_cache(Config& cfg, const toml::table& cache) {
   }
   for (const auto& section : kCacheSections) {
     // The names are string literals: data() is NUL-terminated.
-    if (const auto* table = sub_table(cache, section.name.data())) SCCACHE_TRY_STATUS(section.apply(cfg, *table));
+    const auto* table = sub_table(cache, section.name.data());
+    if (table == nullptr) continue;
+    SCCACHE_TRY_STATUS(section.apply(cfg, *table));
+    if (section.name != "disk") SCCACHE_TRY_STATUS(apply_rw_mode(cfg, *table, section.name));
   }
   return Ok{};
 }
@@ -338,6 +358,14 @@ Status apply_env(Config& cfg, const EnvMap& env) {
   SCCACHE_TRY_STATUS(apply_s3_env(cfg, env));
   if (auto v = get(env, "SCCACHE_GCS_BUCKET"); v && !v->empty()) cfg.remote.gcs_bucket = *v;
   apply_webdav_env(cfg, env);
+  for (const auto& section : kCacheSections) {
+    if (section.name == "disk") continue;
+    std::string var = "SCCACHE_" + to_upper(std::string(section.name)) + "_RW_MODE";
+    if (auto v = get(env, var); v && !v->empty()) {
+      SCCACHE_TRY(read_only, parse_rw_mode(*v, var));
+      cfg.remote.read_only[std::string(section.name)] = read_only;
+    }
+  }
   return Ok{};
 }
 

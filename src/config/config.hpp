@@ -46,6 +46,10 @@ struct RemoteCacheConfig {
   std::optional<std::string> gcs_bucket, gcs_cred_path, gcs_url, gcs_rw_mode;
   bool azure = false;
   std::optional<WebdavConfig> webdav;
+  // Backends used for reads only, by their `[cache.<name>]` section name: `rw_mode = "READ_ONLY"`
+  // there, or SCCACHE_<NAME>_RW_MODE=READ_ONLY (newest sccache's names). GCS is read-only unless
+  // told READ_WRITE, as in sccache.
+  std::map<std::string, bool, std::less<>> read_only;
 };
 
 // `[[dist.toolchains]]`: how to get a compiler to the build servers other than packaging it.

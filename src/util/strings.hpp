@@ -10,6 +10,7 @@ namespace sccache {
 
 std::vector<std::string> split(std::string_view text, char sep);
 std::string to_lower(std::string_view text);
+std::string to_upper(std::string_view text);
 std::string trim(std::string_view text);
 // Parses "10G", "512M", "100K", "1T" (binary multiples) or a plain byte count.
 std::optional<uint64_t> parse_size(std::string_view text);

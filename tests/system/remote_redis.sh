@@ -44,6 +44,24 @@ SCCACHE_MEMCACHED="tcp://127.0.0.1:$(fresh_port)" start_sccache_server both
 expect_eq "$(stat_json .cache_location)" "Redis: redis://127.0.0.1:$REDIS_PORT/0" "cache_location with Redis and Memcached set"
 compile_check hit --out shared.o -- gcc -g -c src/shared.c -o shared.o
 
+log "read-only mode ([cache.redis] rw_mode = \"READ_ONLY\"): hits, and a miss writes no key"
+printf '[cache.redis]\nurl = "%s"\nrw_mode = "READ_ONLY"\n' "$SCCACHE_REDIS" >"$TEST_TMP/redis-ro.conf"
+# (not in a subshell: the instance must stay known to this shell)
+redis_url_rw=$SCCACHE_REDIS
+unset SCCACHE_REDIS
+SCCACHE_CONF=$TEST_TMP/redis-ro.conf start_sccache_server ro
+expect_eq "$(stat_json .cache_location)" "Redis: redis://127.0.0.1:$REDIS_PORT/0" "read-only: cache_location"
+compile_check hit --out shared.o -- gcc -g -c src/shared.c -o shared.o
+keys_before=$(redis_cli -n 0 DBSIZE)
+gen_c readonly
+CHECK_ALLOW_WRITE_ERRORS=1 compile_check miss --out readonly.o -- gcc -O2 -c src/readonly.c -o readonly.o
+wait_stat_ge '.stats.cache_writes_skipped' 1
+expect_eq "$(stat_json "$J_WERR")" 0 "read-only: cache_write_errors"
+expect_eq "$(redis_cli -n 0 DBSIZE)" "$keys_before" "read-only: keys in Redis after a miss"
+stop_sccache_server ro
+export SCCACHE_REDIS=$redis_url_rw
+use_sccache a
+
 log "invalid SCCACHE_REDIS: the server does not start and says why"
 expect_start_failure bad1 SCCACHE_REDIS=http://x
 expect_start_failure bad2 SCCACHE_REDIS=invalid

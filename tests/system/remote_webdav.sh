@@ -127,6 +127,23 @@ CHECK_ALLOW_WRITE_ERRORS=1 compile_check miss --out wrongpw.o -- gcc -O2 -c src/
 expect_ge "$(stat_json "$J_ERRORS")" 1 "cache_errors after a lookup with a wrong password"
 expect_eq "$(objects)" "$before" "objects after compiles with a wrong password"
 
+log "read-only mode (SCCACHE_WEBDAV_RW_MODE=READ_ONLY): hits from the store; a miss sends no PUT"
+SCCACHE_WEBDAV_RW_MODE=READ_ONLY start_sccache_server ro
+compile_check hit --out shared.o -- gcc -g -c src/shared.c -o shared.o
+before=$(objects)
+puts_before=$(grep -c '"PUT ' "$NGX_DIR/logs/access.log" || true)
+gen_c readonly
+CHECK_ALLOW_WRITE_ERRORS=1 compile_check miss --out readonly.o -- gcc -O2 -c src/readonly.c -o readonly.o
+wait_stat_ge '.stats.cache_writes_skipped' 1
+expect_eq "$(stat_json "$J_WERR")" 0 "read-only: cache_write_errors"
+expect_eq "$(objects)" "$before" "read-only: objects on the WebDAV server"
+expect_eq "$(grep -c '"PUT ' "$NGX_DIR/logs/access.log" || true)" "$puts_before" "read-only: PUT requests nginx saw"
+run_to ro_text "$SCCACHE_BIN" --show-stats
+grep -q 'Cache writes skipped (read-only) *1' "$RUNS/ro_text.out" || fail "read-only: --show-stats: $(cat "$RUNS/ro_text.out")"
+stop_sccache_server ro
+expect_start_failure badmode SCCACHE_WEBDAV_RW_MODE=READONLY
+use_sccache a
+
 log "nginx stopped: misses and errors, every build succeeds"
 stop_nginx
 use_sccache a

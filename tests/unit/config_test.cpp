@@ -55,6 +55,31 @@ TEST(Config, BadEnvValuesNameTheVariable) {
   EXPECT_NE(b.error().message.find("SCCACHE_SERVER_PORT"), std::string::npos);
 }
 
+// Read-only mode for every remote backend: rw_mode in its section, or SCCACHE_<NAME>_RW_MODE
+// (which wins); a bad value names the setting.
+TEST(Config, ReadOnlyModes) {
+  Config cfg;
+  ASSERT_TRUE(apply_config_text(cfg, "[cache.redis]\nurl = \"redis://h\"\nrw_mode = \"READ_ONLY\"\n"
+                                     "[cache.webdav]\nendpoint = \"http://h/\"\nrw_mode = \"READ_WRITE\"\n", "f"));
+  EXPECT_TRUE(cfg.remote.read_only.at("redis"));
+  EXPECT_FALSE(cfg.remote.read_only.at("webdav"));
+  Config bad;
+  auto refused = apply_config_text(bad, "[cache.memcached]\nurl = \"tcp://h:1\"\nrw_mode = \"ro\"\n", "f");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("cache.memcached.rw_mode"), std::string::npos) << refused.error().message;
+  auto env = load_config({{"HOME", "/h"}, {"SCCACHE_REDIS", "redis://h"}, {"SCCACHE_REDIS_RW_MODE", "READ_ONLY"},
+                          {"SCCACHE_S3_RW_MODE", "READ_WRITE"}});
+  ASSERT_TRUE(env) << env.error().message;
+  EXPECT_TRUE(env->remote.read_only.at("redis"));
+  EXPECT_FALSE(env->remote.read_only.at("s3"));
+  EXPECT_EQ(env->remote.read_only.count("webdav"), 0U);
+  for (const char* var : {"SCCACHE_WEBDAV_RW_MODE", "SCCACHE_AZURE_RW_MODE", "SCCACHE_GCS_RW_MODE", "SCCACHE_MEMCACHED_RW_MODE"}) {
+    auto e = load_config({{"HOME", "/h"}, {var, "readonly"}});
+    ASSERT_FALSE(e) << var;
+    EXPECT_NE(e.error().message.find(var), std::string::npos) << e.error().message;
+  }
+}
+
 TEST(Config, FileKeys) {
   Config cfg;
   ASSERT_TRUE(apply_config_text(cfg, "[cache.disk]\ndir = \"/x\"\nsize = 1048576\n[cache.redis]\nurl = \"redis://h\"\n", "f"));

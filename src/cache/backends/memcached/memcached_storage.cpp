@@ -180,7 +180,7 @@ Expected<std::unique_ptr<Storage>> create_memcached(const Config& config, const 
 }
 }  // namespace
 
-const StorageBackend kMemcachedBackend{"Memcached",
+const StorageBackend kMemcachedBackend{"Memcached", "memcached",
                                        [](const RemoteCacheConfig& r) { return r.memcached_url.has_value(); },
                                        create_memcached};
 

@@ -251,7 +251,7 @@ Expected<std::unique_ptr<Storage>> create_redis(const Config& config, const EnvM
 }
 }  // namespace
 
-const StorageBackend kRedisBackend{"Redis", [](const RemoteCacheConfig& r) { return r.redis_url.has_value(); },
+const StorageBackend kRedisBackend{"Redis", "redis", [](const RemoteCacheConfig& r) { return r.redis_url.has_value(); },
                                    create_redis};
 
 }  // namespace sccache

@@ -230,6 +230,6 @@ Expected<std::unique_ptr<Storage>> create_s3(const Config& config, const EnvMap&
 }
 }  // namespace
 
-const StorageBackend kS3Backend{"S3", [](const RemoteCacheConfig& r) { return r.s3.has_value(); }, create_s3};
+const StorageBackend kS3Backend{"S3", "s3", [](const RemoteCacheConfig& r) { return r.s3.has_value(); }, create_s3};
 
 }  // namespace sccache

@@ -132,7 +132,7 @@ Expected<std::unique_ptr<Storage>> create_webdav(const Config& config, const Env
 
 }  // namespace
 
-const StorageBackend kWebdavBackend{"WebDAV", [](const RemoteCacheConfig& r) { return r.webdav.has_value(); },
+const StorageBackend kWebdavBackend{"WebDAV", "webdav", [](const RemoteCacheConfig& r) { return r.webdav.has_value(); },
                                     create_webdav};
 
 }  // namespace sccache
