@@ -31,5 +31,6 @@ extern const StorageBackend kS3Backend;
 extern const StorageBackend kRedisBackend;
 extern const StorageBackend kMemcachedBackend;
 extern const StorageBackend kWebdavBackend;
+extern const StorageBackend kAzureBackend;
 
 }  // namespace sccache

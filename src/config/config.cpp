@@ -158,8 +158,15 @@ Status apply_webdav(Config& cfg, const toml::table& dav) {
 }
 
 Status apply_azure(Config& cfg, const toml::table& az) {
-  SCCACHE_TRY_STATUS(check_keys(az, "cache.azure.", {"rw_mode"}));
-  cfg.remote.azure = true;
+  // sccache 0.2.10: an empty marker (the settings come from the environment); newer sccache
+  // takes them here too.
+  SCCACHE_TRY_STATUS(check_keys(az, "cache.azure.", {"connection_string", "container", "key_prefix", "rw_mode"}));
+  SCCACHE_TRY(conn, opt_string(az, "cache.azure.", "connection_string"));
+  SCCACHE_TRY(container, opt_string(az, "cache.azure.", "container"));
+  SCCACHE_TRY(prefix, opt_string(az, "cache.azure.", "key_prefix"));
+  if (!conn) return Ok{};
+  if (!container || container->empty()) return make_error("configuration key `cache.azure.container` is required with `connection_string`");
+  cfg.remote.azure = AzureConfig{*conn, *container, prefix.value_or("")};
   return Ok{};
 }
 
@@ -298,6 +305,18 @@ Status apply_s3_env(Config& cfg, const EnvMap& env) {
   return Ok{};
 }
 
+// Env replaces the file's [cache.azure] as a whole when SCCACHE_AZURE_CONNECTION_STRING is set.
+Status apply_azure_env(Config& cfg, const EnvMap& env) {
+  auto conn = get(env, "SCCACHE_AZURE_CONNECTION_STRING");
+  if (!conn || conn->empty()) return Ok{};
+  auto container = get(env, "SCCACHE_AZURE_BLOB_CONTAINER");
+  if (!container || container->empty()) {
+    return make_error("SCCACHE_AZURE_BLOB_CONTAINER is required with SCCACHE_AZURE_CONNECTION_STRING");
+  }
+  cfg.remote.azure = AzureConfig{*conn, *container, get(env, "SCCACHE_AZURE_KEY_PREFIX").value_or("")};
+  return Ok{};
+}
+
 // Env replaces the file's [cache.webdav] as a whole when SCCACHE_WEBDAV_ENDPOINT is set.
 void apply_webdav_env(Config& cfg, const EnvMap& env) {
   auto endpoint = get(env, "SCCACHE_WEBDAV_ENDPOINT");
@@ -358,6 +377,7 @@ Status apply_env(Config& cfg, const EnvMap& env) {
   SCCACHE_TRY_STATUS(apply_s3_env(cfg, env));
   if (auto v = get(env, "SCCACHE_GCS_BUCKET"); v && !v->empty()) cfg.remote.gcs_bucket = *v;
   apply_webdav_env(cfg, env);
+  SCCACHE_TRY_STATUS(apply_azure_env(cfg, env));
   for (const auto& section : kCacheSections) {
     if (section.name == "disk") continue;
     std::string var = "SCCACHE_" + to_upper(std::string(section.name)) + "_RW_MODE";

@@ -37,6 +37,13 @@ struct WebdavConfig {
   std::optional<std::string> username, password, token;
 };
 
+// Azure Blob: a connection string (account, key or SAS, endpoint) and an existing container.
+struct AzureConfig {
+  std::string connection_string;  // never printed: it holds the account key
+  std::string container;
+  std::string key_prefix;
+};
+
 struct RemoteCacheConfig {
   std::optional<S3Config> s3;
   std::optional<std::string> redis_url;
@@ -44,7 +51,7 @@ struct RemoteCacheConfig {
   std::optional<std::string> memcached_url;
   std::string memcached_origin;
   std::optional<std::string> gcs_bucket, gcs_cred_path, gcs_url, gcs_rw_mode;
-  bool azure = false;
+  std::optional<AzureConfig> azure;
   std::optional<WebdavConfig> webdav;
   // Backends used for reads only, by their `[cache.<name>]` section name: `rw_mode = "READ_ONLY"`
   // there, or SCCACHE_<NAME>_RW_MODE=READ_ONLY (newest sccache's names). GCS is read-only unless

@@ -52,15 +52,6 @@ HeaderList canonical_header_list(const HeaderList& headers) {
   return merged;
 }
 
-std::string hmac_sha256(std::string_view key, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  size_t len = 0;
-  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(),
-                reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, sizeof out, &len) == nullptr) {
-    return {};
-  }
-  return std::string(reinterpret_cast<const char*>(out), len);
-}
 
 bool is_managed_header(std::string_view name) {
   std::string lower = to_lower(trim(name));

@@ -74,4 +74,14 @@ Expected<std::string> sha256_file_hex(const std::string& path) {
   return h.finish_hex();
 }
 
+std::string hmac_sha256(std::string_view key, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  size_t len = 0;
+  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, key.data(), key.size(),
+                reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, sizeof out, &len) == nullptr) {
+    return {};
+  }
+  return std::string(reinterpret_cast<const char*>(out), len);
+}
+
 }  // namespace sccache

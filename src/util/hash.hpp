@@ -28,6 +28,8 @@ class Hasher {
 };
 
 std::string sha256_raw(std::string_view bytes);
+// Raw HMAC-SHA256 of `data` under `key` (32 bytes); empty on an OpenSSL failure.
+std::string hmac_sha256(std::string_view key, std::string_view data);
 std::string sha256_hex(std::string_view bytes);
 Expected<std::string> sha256_file_hex(const std::string& path);
 
