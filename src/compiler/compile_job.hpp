@@ -30,6 +30,7 @@ struct FileDigest {
   bool too_new;              // modified moments ago: unsafe to record
   int64_t mtime_ns;
   int64_t ctime_ns;
+  bool has_include_test = false;  // uses __has_include: an absent header decides too
 };
 
 class FileDigests {

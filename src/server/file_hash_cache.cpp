@@ -30,6 +30,7 @@ std::optional<FileDigest> FileHashCache::digest(const std::string& path) {
   d.digest = sha256_hex(*content);
   d.has_time_macros = content->find("__DATE__") != std::string::npos || content->find("__TIME__") != std::string::npos ||
                       content->find("__TIMESTAMP__") != std::string::npos;
+  d.has_include_test = content->find("__has_include") != std::string::npos;
   d.mtime_ns = st->mtime_ns;
   d.ctime_ns = st->ctime_ns;
   d.too_new = !after || !(*after == *st) || st->mtime_ns > before - kTooNewNs || st->ctime_ns > before - kTooNewNs;

@@ -126,7 +126,12 @@ TEST(MsvcArgTable, EveryRowIsClassifiedAsItsRoleSays) {
       switch (spec.role) {
         case MsvcRole::too_hard:
           EXPECT_EQ(reason_of(with("v1")), canon + (spec.form == MsvcForm::joined ? "v1" : ""));
-          EXPECT_EQ(reason_of(with("v1"), clang_cl_dialect()), canon + (spec.form == MsvcForm::joined ? "v1" : ""));
+          if (spec.name == "FR" || spec.name == "Fr" || spec.name == "Fx" || spec.name == "doc") {
+            // clang-cl only warns "argument unused" for these: hashed, the warning replayed.
+            EXPECT_EQ(reason_of(with("v1"), clang_cl_dialect()), "<cacheable>");
+          } else {
+            EXPECT_EQ(reason_of(with("v1"), clang_cl_dialect()), canon + (spec.form == MsvcForm::joined ? "v1" : ""));
+          }
           if (spec.form == MsvcForm::joined) {
             EXPECT_EQ(reason_of(with("d/x.y")), canon) << "a path stays out";
           }
@@ -201,6 +206,13 @@ TEST(MsvcArgTable, EveryRowIsClassifiedAsItsRoleSays) {
           EXPECT_EQ(j.pch_header, "pch.h");
           EXPECT_EQ(j.pch_path, "p.pch");
           EXPECT_EQ(output_named(j, "pch"), nullptr) << "/Yu reads the .pch";
+          break;
+        }
+        case MsvcRole::pch_off: {
+          auto j = job_of(cat({"/c", "a.cpp", "/Ycpch.h", "/Fpp.pch"}, spelled(spec, lead, "")));
+          EXPECT_EQ(j.pch, MsvcArguments::Pch::none) << "/Y- cancels /Yc";
+          EXPECT_EQ(output_named(j, "pch"), nullptr);
+          EXPECT_TRUE(contains(j.hashed_args, "/Fp=p.pch")) << "the unused /Fp is hashed";
           break;
         }
         case MsvcRole::debug_object: {
@@ -676,6 +688,33 @@ TEST(MsvcArgs, ResponseFilesInACommandLine) {
   EXPECT_EQ(j.output, "sp ace.obj");
   EXPECT_EQ(j.args, (Args{"/nologo", "/c", "sp ace.c", "/DNAME=\xC3\xA9"}));
   EXPECT_EQ(reason_of({"/c", "a.c", "@missing.rsp"}, cl_dialect(), dir.path()), "@");
+}
+
+// clang-cl takes clang's own -f and -g spellings: they are classified as /clang: options are.
+TEST(MsvcArgs, DirectClangOptionsOnClangCl) {
+  const auto& d = clang_cl_dialect();
+  EXPECT_EQ(reason_of({"/c", "a.c", "-fprofile-instr-use=p.profdata"}, d), "-fprofile-instr-use=");
+  EXPECT_EQ(reason_of({"/c", "a.c", "-fmodules"}, d), "-fmodules");
+  EXPECT_EQ(reason_of({"/c", "a.c", "-ftime-trace"}, d), "-ftime-trace");
+  EXPECT_EQ(reason_of({"/c", "a.c", "-fsanitize-ignorelist=i.txt"}, d), "-fsanitize-ignorelist=");
+  EXPECT_EQ(reason_of({"/c", "a.c", "-fprofile-list=l.txt"}, d), "-fprofile-list=");
+  EXPECT_TRUE(job_of({"/c", "a.c", "-gline-tables-only"}, d).debug_info);
+  EXPECT_TRUE(job_of({"/c", "a.c", "-fprofile-instr-generate", "-fcoverage-mapping"}, d).debug_info);
+  EXPECT_FALSE(job_of({"/c", "a.c", "/guard:cf", "-fno-strict-aliasing"}, d).debug_info);
+  EXPECT_EQ(reason_of({"/c", "a.c", "/MD", "/MT"}, d), "<cacheable>") << "cl's runtime options are not clang's -MD";
+}
+
+TEST(MsvcArgs, LinkInsideAResponseFileIsRefused) {
+  TempDir dir;
+  dir.file("r.rsp", "/c a.c /link x.lib\n/DFOO\n");
+  EXPECT_EQ(reason_of({"@r.rsp"}, clang_cl_dialect(), dir.path()), "@");
+}
+
+TEST(MsvcKey, UnusedLocationsThatWarningsNameAreHashed) {
+  const auto& d = clang_cl_dialect();
+  EXPECT_NE(key_of({"/c", "a.c", "/sourceDependencies", "a.json"}, "/tmp/proj", {}, d),
+            key_of({"/c", "a.c", "/sourceDependencies", "b.json"}, "/tmp/proj", {}, d));
+  EXPECT_NE(key_of({"/c", "a.c", "/Fpp.pch"}, "/tmp/proj", {}, d), key_of({"/c", "a.c", "/Fpq.pch"}, "/tmp/proj", {}, d));
 }
 
 TEST(MsvcDialects, Rows) {

@@ -149,6 +149,16 @@ std::vector<std::string> search_dirs_from_verbose(std::string_view stderr_text, 
   return out;
 }
 
+std::vector<std::string> missing_dirs_from_verbose(std::string_view stderr_text, const std::string& cwd) {
+  constexpr std::string_view kIgnoring = "ignoring nonexistent directory \"";
+  std::vector<std::string> out;
+  for (const std::string& line : split(stderr_text, '\n')) {
+    if (!line.starts_with(kIgnoring) || line.back() != '"') continue;
+    out.push_back(absolute_from(cwd, line.substr(kIgnoring.size(), line.size() - kIgnoring.size() - 1)));
+  }
+  return out;
+}
+
 namespace {
 
 // An already-preprocessed input is its own text; nullopt (with out.error set) if it cannot be
@@ -193,6 +203,11 @@ KeyOutcome compute_c_key(const std::string& prefix, const CArguments& job, const
     if (want_dependencies) {
       out.include_files = files_from_line_markers(result->stdout_data, inv.cwd);
       out.search_dirs = search_dirs_from_verbose(result->stderr_data, inv.cwd);
+      out.missing_dirs = missing_dirs_from_verbose(result->stderr_data, inv.cwd);
+      // gcc and clang look for an -include or -imacros file in the cwd first.
+      for (const auto& a : job.args) {
+        if (a.starts_with("-include") || a.starts_with("-imacros")) out.first_dirs = {inv.cwd};
+      }
     }
     if (for_dist) {
       out.preprocessor_diagnostics = has_diagnostics(result->stderr_data);

@@ -29,6 +29,9 @@ struct KeyOutcome {
   // With `want_dependencies`: what the preprocessor read, for direct-mode manifests.
   std::vector<std::string> include_files;     // absolute, from the line markers
   std::vector<std::string> search_dirs;       // absolute, from -v, in search order
+  std::vector<std::string> missing_dirs;      // search dirs -v says do not exist (yet)
+  std::vector<std::string> first_dirs;        // searched first for some include (-include, /FI: the cwd)
+  bool includer_stack_search = false;         // MSVC: quote includes search every includer's directory
   int64_t started_ns = 0;                     // wall clock before the preprocessor ran
   // With `for_dist`: the preprocessed text (line markers kept) and whether the preprocessor said
   // anything (a warning or note that a compile of the text elsewhere would not repeat).
@@ -57,6 +60,9 @@ std::string c_direct_key(const std::string& prefix, const CArguments& job, const
 std::vector<std::string> files_from_line_markers(std::string_view text, const std::string& cwd);
 // The include search list printed by `-v` (absolute, in order).
 std::vector<std::string> search_dirs_from_verbose(std::string_view stderr_text, const std::string& cwd);
+// The directories `-v` says it ignores because they do not exist (absolute): one created later
+// would join the search list.
+std::vector<std::string> missing_dirs_from_verbose(std::string_view stderr_text, const std::string& cwd);
 
 // Digest of the key material that is not the preprocessed text, computed once per request.
 std::string c_key_prefix(const CCompilerInfo& compiler, const CArguments& job, const Invocation& inv);

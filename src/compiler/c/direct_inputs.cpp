@@ -15,22 +15,42 @@ namespace {
 constexpr int64_t kSettleNs = 2'000'000'000;
 
 // Every path where a new file would shadow one the preprocessor read: the same relative name in
-// an earlier search directory, or in a directory of a file that includes with quotes.
+// an earlier search directory, or in a directory of a file that includes with quotes. With
+// `includer_stack` (MSVC) a quote include also searches the directory of every file up the
+// include stack, so a file under any of those directories is a name in all of them.
 std::set<std::string> shadowing_candidates(const std::vector<std::string>& files, const std::vector<std::string>& search,
-                                           const std::vector<std::string>& user_dirs) {
+                                           const std::vector<std::string>& user_dirs, bool includer_stack) {
   std::set<std::string> candidates;
+  auto under = [](const std::string& f, const std::string& d) {
+    return f.size() > d.size() + 1 && f.compare(0, d.size(), d) == 0 && f[d.size()] == '/';
+  };
   for (const auto& f : files) {
     for (size_t k = 0; k < search.size(); ++k) {
       const std::string& d = search[k];
-      if (f.size() <= d.size() + 1 || f.compare(0, d.size(), d) != 0 || f[d.size()] != '/') continue;
+      if (!under(f, d)) continue;
       std::string rel = f.substr(d.size() + 1);
       for (size_t j = 0; j < k; ++j) candidates.insert(join_path(search[j], rel));
       for (const auto& u : user_dirs) candidates.insert(join_path(u, rel));
       break;
     }
+    if (!includer_stack) continue;
+    for (const auto& d : user_dirs) {
+      if (!under(f, d)) continue;
+      for (const auto& u : user_dirs) candidates.insert(join_path(u, f.substr(d.size() + 1)));
+    }
   }
   for (const auto& f : files) candidates.erase(f);
   return candidates;
+}
+
+// Why a file cannot be recorded (nullptr: it can): a manifest checks contents, and these depend
+// on more (the clock, a header's absence); installed headers under /usr may test for headers.
+const char* unrecordable(const std::optional<FileDigest>& d, const std::string& path, int64_t limit) {
+  if (!d) return "unreadable";
+  if (d->has_time_macros) return "using __DATE__/__TIME__";
+  if (d->has_include_test && path.rfind("/usr/", 0) != 0) return "using __has_include";
+  if (d->too_new || d->mtime_ns >= limit || d->ctime_ns >= limit) return "too new";
+  return nullptr;
 }
 
 }  // namespace
@@ -45,9 +65,8 @@ std::optional<RecordedInputs> c_recorded_inputs(const std::string& input, const 
   std::vector<std::string> user_dirs;
   for (const auto& f : files) {
     auto d = digests.digest(f);
-    if (!d || d->too_new || d->has_time_macros || d->mtime_ns >= limit || d->ctime_ns >= limit) {
-      spdlog::debug("direct mode: not recording, {} is {}", f,
-                    !d ? "unreadable" : d->has_time_macros ? "using __DATE__/__TIME__" : "too new");
+    if (const char* why = unrecordable(d, f, limit)) {
+      spdlog::debug("direct mode: not recording, {} is {}", f, why);
       return std::nullopt;
     }
     out.files.emplace_back(f, d->digest);
@@ -56,7 +75,16 @@ std::optional<RecordedInputs> c_recorded_inputs(const std::string& input, const 
       user_dirs.push_back(dir);
     }
   }
-  for (const auto& c : shadowing_candidates(files, key.search_dirs, user_dirs)) {
+  for (const auto& d : key.first_dirs) {
+    if (std::find(user_dirs.begin(), user_dirs.end(), d) == user_dirs.end()) user_dirs.push_back(d);
+  }
+  // A search directory that does not exist yet: recorded absent, its creation changes the search.
+  for (const auto& m : key.missing_dirs) {
+    auto st = stat_file(m);
+    if (st && (st->mtime_ns >= limit || st->ctime_ns >= limit)) return std::nullopt;
+    out.paths.emplace_back(m, st ? st->mtime_ns : -1);
+  }
+  for (const auto& c : shadowing_candidates(files, key.search_dirs, user_dirs, key.includer_stack_search)) {
     auto st = stat_file(c);
     if (st && (st->mtime_ns >= limit || st->ctime_ns >= limit)) {
       spdlog::debug("direct mode: not recording, {} changed moments ago", c);

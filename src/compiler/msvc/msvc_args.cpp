@@ -44,6 +44,7 @@ constexpr std::array kMsvcTable = {
     MsvcArgSpec{"U", F::joined_or_separate, R::preprocessor},
     MsvcArgSpec{"X", F::flag, R::preprocessor},
     MsvcArgSpec{"Xclang", F::separate, R::xclang},
+    MsvcArgSpec{"Y-", F::flag, R::pch_off},
     MsvcArgSpec{"Yc", F::joined, R::pch_create},
     MsvcArgSpec{"Yu", F::joined, R::pch_use},
     MsvcArgSpec{"Z7", F::flag, R::debug_object},
@@ -126,9 +127,12 @@ std::string msvc_object_name(const std::string& input, const std::string& fo, st
 
 const std::vector<std::string_view>& msvc_key_env_vars() {
   // CL and _CL_ add options to every cl.exe and clang-cl command line; INCLUDE and
-  // EXTERNAL_INCLUDE add include directories; VSLANG chooses the language of /showIncludes.
-  static const std::vector<std::string_view> vars = {"CL", "_CL_", "INCLUDE", "EXTERNAL_INCLUDE", "VSLANG",
-                                                     "SOURCE_DATE_EPOCH", "CCC_OVERRIDE_OPTIONS"};
+  // EXTERNAL_INCLUDE add include directories; VSLANG chooses the language of /showIncludes; the
+  // Visual Studio and SDK variables tell clang-cl where the system headers are (without INCLUDE).
+  static const std::vector<std::string_view> vars = {
+      "CL", "_CL_", "INCLUDE", "EXTERNAL_INCLUDE", "VSLANG", "SOURCE_DATE_EPOCH", "CCC_OVERRIDE_OPTIONS",
+      "VCToolsInstallDir", "VCINSTALLDIR", "VSINSTALLDIR", "WindowsSdkDir", "WindowsSDKVersion", "WindowsSdkVersion",
+      "UniversalCRTSdkDir", "UCRTVersion"};
   return vars;
 }
 

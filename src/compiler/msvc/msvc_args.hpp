@@ -33,6 +33,7 @@ enum class MsvcRole {
   pch_file,         // /Fp
   pch_create,       // /Yc[header]
   pch_use,          // /Yu[header]
+  pch_off,          // /Y-: precompiled-header options are ignored
   debug_object,     // /Z7: debug info in the object
   debug_pdb,        // /Zi /ZI: debug info in a PDB (cl.exe) or the object (clang-cl)
   show_includes,    // /showIncludes

@@ -43,7 +43,11 @@ KeyResult MsvcCompileJob::compute_key(JobServices& services, bool record_inputs,
   key_ = compute_msvc_key(prefix_, compiler_, args_, inv_, services, record_inputs, for_dist);
   notes_ = std::move(key_.include_files);
   key_.include_files.clear();
-  for (const auto& n : notes_) key_.include_files.push_back(absolute_from(inv_.cwd, n));
+  for (const auto& n : notes_) {
+    std::string path = absolute_from(inv_.cwd, n);
+    for (size_t at = path.find("/./"); at != std::string::npos; at = path.find("/./")) path.erase(at, 2);
+    key_.include_files.push_back(std::move(path));
+  }
   KeyResult out{key_.key, key_.error, key_.not_cacheable};
   if (!out.key && out.error.empty() && key_.preprocess_failed) out.error = "the preprocessor failed";
   return out;
@@ -85,12 +89,21 @@ void MsvcCompileJob::before_compile() {
     std::string path = absolute_from(inv_.cwd, *args_.deps_file);
     (void)write_file_atomic(path, make_style_deps(args_.output, args_.input, notes_), output_mode(path, inv_.umask));
   }
+  before_.clear();
+  for (const auto& out : args_.outputs) {
+    before_.push_back(out.name == "deps" ? std::nullopt : stat_file(absolute_from(inv_.cwd, out.path)));
+  }
 }
 
 Expected<StoredResult> MsvcCompileJob::collect(const ProcessResult& result) const {
   StoredResult stored{result.stdout_data, result.stderr_data, {}};
   for (const auto& out : args_.outputs) {
     std::string path = absolute_from(inv_.cwd, out.path);
+    // A file this compile did not write (another name than expected, an old .pch) is no output.
+    size_t i = static_cast<size_t>(&out - args_.outputs.data());
+    if (i < before_.size() && before_[i] && stat_file(path) == before_[i]) {
+      return make_error("expected output " + path + " was not written by the compile");
+    }
     auto data = read_file(path);
     if (!data) return make_error("expected output " + path + " missing");
     stored.files.push_back({out.name, std::move(*data)});
@@ -115,8 +128,8 @@ std::optional<std::string> MsvcCompileJob::dist_refusal() const {
     if (o.name != "obj") return "output " + o.name;
   }
   for (const auto& a : args_.args) {
-    if (a == "-v" || a == "-###" || a.starts_with("/clang:-fsanitize") || a.starts_with("-fsanitize") ||
-        a.starts_with("/clang:-flto") || a.starts_with("-flto") || a == "/Bt" || a == "-Bt") {
+    if (a == "-v" || a == "-###" || a.find("sanitize") != std::string::npos || a.find("-flto") != std::string::npos ||
+        a.find("/flto") != std::string::npos || a == "/Bt" || a == "-Bt") {
       return a;
     }
   }

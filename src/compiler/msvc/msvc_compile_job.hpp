@@ -68,6 +68,7 @@ class MsvcCompileJob final : public CompileJob {
   std::string prefix_;
   KeyOutcome key_;
   std::vector<std::string> notes_;               // the /showIncludes paths of the /E run
+  std::vector<std::optional<FileStat>> before_;  // the outputs before the compile
 };
 
 }  // namespace sccache

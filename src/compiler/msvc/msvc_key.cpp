@@ -2,6 +2,7 @@
 // the precompiled-header inputs.
 #include "compiler/msvc/msvc_compile_job.hpp"
 #include "compiler/msvc/show_includes.hpp"
+#include "util/fs.hpp"
 #include "util/hash.hpp"
 #include "util/strings.hpp"
 
@@ -21,23 +22,46 @@ void hash_env(Hasher& h, const MsvcArguments& args, const Invocation& inv) {
   for (const auto& name : args.env_key_vars) put(name);
 }
 
+// The input files a .pch records, as clang lists them (`-cc1 -module-file-info`): a /Yu compile
+// also checks those its own text does not include (a header included before the /Yc header).
+std::vector<std::string> pch_recorded_inputs(const Invocation& inv, const std::string& pch, ProcessRunner& runner) {
+  std::vector<std::string> out;
+  ProcessSpec spec{{inv.exe, "-cc1", "-module-file-info", pch}, inv.env, inv.cwd, inv.umask, inv.cancel_fd};
+  auto r = runner.run(spec);
+  if (!r || !r->success()) return out;  // no readable .pch: the compile fails, and so says
+  constexpr std::string_view kInput = "Input file: ";
+  for (const std::string& line : split(r->stdout_data, '\n')) {
+    size_t at = line.find(kInput);
+    if (at == std::string::npos) continue;
+    std::string path = line.substr(at + kInput.size());
+    if (auto bracket = path.find(" ["); bracket != std::string::npos) path.resize(bracket);
+    out.push_back(absolute_from(inv.cwd, trim(path)));
+  }
+  return out;
+}
+
 // The files a .pch records, each with the size and mtime the compiler checks when it reads the
 // .pch (clang-cl refuses one whose header "has been modified since the precompiled header was
-// built"): the .pch restored by a hit must record what is on disk now.
-void hash_pch_inputs(Hasher& h, const MsvcArguments& args, const Invocation& inv, const std::string& text,
-                     FileDigests& digests) {
+// built"): the .pch restored by a hit must record what is on disk now, and a /Yu hit must be
+// one the compiler would not refuse.
+void hash_pch_inputs(Hasher& h, const MsvcCompilerInfo& compiler, const MsvcArguments& args, const Invocation& inv,
+                     const std::string& text, JobServices& services) {
   h.update_field("pch");
-  h.update_field(absolute_from(inv.cwd, args.pch_path));
+  const std::string pch = absolute_from(inv.cwd, args.pch_path);
+  h.update_field(pch);
   std::vector<std::string> files = files_from_line_markers(text, inv.cwd);
   files.push_back(absolute_from(inv.cwd, args.input));
+  if (args.pch == MsvcArguments::Pch::use && compiler.dialect->clang_driver) {
+    for (auto& f : pch_recorded_inputs(inv, pch, services.runner)) files.push_back(std::move(f));
+  }
   for (const auto& f : files) {
     auto st = stat_file(f);
     h.update_field(f);
     h.update_field(st ? std::to_string(st->size) + ":" + std::to_string(st->mtime_ns) : std::string("<absent>"));
   }
   if (args.pch == MsvcArguments::Pch::use) {
-    auto pch = digests.digest(absolute_from(inv.cwd, args.pch_path));
-    h.update_field(pch ? pch->digest : std::string("<absent>"));
+    auto digest = services.digests.digest(pch);
+    h.update_field(digest ? digest->digest : std::string("<absent>"));
   }
 }
 
@@ -76,6 +100,12 @@ std::string msvc_key_prefix(const MsvcCompilerInfo& compiler, const MsvcArgument
     h.update_field(args.output);
   }
   hash_env(h, args, inv);
+  // Without the Visual Studio variables clang-cl finds the system headers through a cl.exe on
+  // PATH.
+  if (compiler.dialect->clang_driver) {
+    h.update_field("cl.exe");
+    h.update_field(find_in_path("cl.exe", env_value(inv.env, "PATH").value_or(""), inv.cwd).value_or("<none>"));
+  }
   return h.finish_hex();
 }
 
@@ -115,13 +145,19 @@ KeyOutcome compute_msvc_key(const std::string& prefix, const MsvcCompilerInfo& c
   h.update_field(prefix);
   h.update_field("text");
   h.update_field(result->stdout_data);
-  if (args.pch != MsvcArguments::Pch::none) hash_pch_inputs(h, args, inv, result->stdout_data, services.digests);
+  if (args.pch != MsvcArguments::Pch::none) hash_pch_inputs(h, compiler, args, inv, result->stdout_data, services);
   if (notes) {
     for (auto& p : include_note_paths(result->stderr_data, compiler.includes_prefix)) out.include_files.push_back(std::move(p));
   }
   if (want_includes) {
     out.search_dirs = compiler.dialect->clang_driver ? search_dirs_from_verbose(result->stderr_data, inv.cwd)
                                                      : cl_search_dirs(args, inv);
+    out.missing_dirs = missing_dirs_from_verbose(result->stderr_data, inv.cwd);
+    out.includer_stack_search = true;
+    // A /FI header is looked for in the cwd first.
+    for (const auto& a : args.args) {
+      if (a.starts_with("/FI") || a.starts_with("-FI")) out.first_dirs = {inv.cwd};
+    }
   }
   if (for_dist) {
     out.preprocessor_diagnostics = has_diagnostics(result->stderr_data, compiler.includes_prefix);

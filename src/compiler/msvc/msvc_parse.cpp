@@ -28,6 +28,7 @@ struct MsvcScan {
   bool only_inputs = false;
   std::optional<std::string> fo, fd, fa, fp, source_deps, clang_mf;
   std::optional<std::string> yc, yu;
+  bool pch_off = false;  // /Y-: every /Yc and /Yu is ignored
   std::string all_language;  // /TC /TP
   std::vector<Input> inputs;
 };
@@ -48,13 +49,30 @@ bool is_nul(const std::string& path) {
 
 // A clang driver option behind /clang: (clang-cl). Dependency files are outputs; whatever else
 // changes what is written, or where, is refused.
-std::optional<NotCacheable> apply_clang_option(MsvcScan& st, const std::vector<std::string>& args, size_t& i,
-                                               const std::string& option, bool& keep, bool& location) {
-  const ArgSpec* spec = find_arg_spec(option);
+// What a clang driver option does to the job whoever passes it (/clang:, or clang-cl's own `-f`
+// and `-g` spellings): debug info and coverage put paths in the object; options that read or write
+// files the key cannot see are refused. nullopt with `spec` set: a role the caller handles.
+std::optional<NotCacheable> classify_clang_option(MsvcScan& st, const std::string& option, const ArgSpec* spec,
+                                                  std::string_view reason_prefix) {
   if (option.rfind("-g", 0) == 0 && option != "-g0") st.job.debug_info = true;
   if (option == "-fcolor-diagnostics" || option == "-fdiagnostics-color") st.job.color = ColorMode::on;
   if (option == "-fno-color-diagnostics" || option == "-fno-diagnostics-color") st.job.color = ColorMode::off;
-  if (spec == nullptr || spec->role == ArgRole::other || spec->role == ArgRole::color) return std::nullopt;
+  if (spec == nullptr) return std::nullopt;
+  switch (spec->role) {
+    case ArgRole::other: case ArgRole::color: case ArgRole::dep_flag: case ArgRole::dep_file: case ArgRole::dep_target:
+      return std::nullopt;
+    case ArgRole::profile: st.job.debug_info = true; return std::nullopt;  // the object records the cwd
+    default: return NotCacheable{std::string(reason_prefix) + std::string(spec->name)};
+  }
+}
+
+std::optional<NotCacheable> apply_clang_option(MsvcScan& st, const std::vector<std::string>& args, size_t& i,
+                                               const std::string& option, bool& keep, bool& location) {
+  const ArgSpec* spec = find_arg_spec(option);
+  if (auto refusal = classify_clang_option(st, option, spec, "/clang:")) return refusal;
+  if (spec == nullptr || spec->role == ArgRole::other || spec->role == ArgRole::color || spec->role == ArgRole::profile) {
+    return std::nullopt;
+  }
   // The value of a separate form is the next /clang: argument.
   auto value = [&]() -> std::optional<std::string> {
     if (option.size() > spec->name.size()) return option.substr(spec->name.size());
@@ -80,6 +98,11 @@ std::optional<NotCacheable> apply_clang_option(MsvcScan& st, const std::vector<s
   }
 }
 
+// clang-cl takes clang's `-f...` and `-g...` options directly too (not /guard:, cl's own).
+bool is_direct_clang_option(const MsvcScan& st, const std::string& arg) {
+  return st.dialect.clang_driver && arg.size() > 2 && (arg[1] == 'f' || arg[1] == 'g') && arg.compare(1, 6, "guard:") != 0;
+}
+
 // The value of an option at args[i] (moving i past a separate one); nullopt if it is missing.
 std::optional<std::string> option_value(const MsvcScan& st, const MsvcArgSpec& spec, const std::vector<std::string>& args,
                                         size_t& i) {
@@ -99,7 +122,10 @@ std::optional<NotCacheable> apply_msvc_role(MsvcScan& st, const MsvcArgSpec& spe
                                             bool& keep) {
   auto& job = st.job;
   switch (spec.role) {
-    case R::too_hard: return NotCacheable{too_hard_reason(spec, value)};
+    case R::too_hard:
+      // clang-cl only warns "argument unused" for these (the warning is replayed with stderr).
+      if (st.dialect.clang_driver && (spec.name == "FR" || spec.name == "Fr" || spec.name == "Fx" || spec.name == "doc")) break;
+      return NotCacheable{too_hard_reason(spec, value)};
     case R::not_compilation: return std::nullopt;  // handled by the caller
     case R::compile: st.compile = true; keep = false; break;
     case R::output: st.fo = value; keep = false; break;
@@ -109,6 +135,7 @@ std::optional<NotCacheable> apply_msvc_role(MsvcScan& st, const MsvcArgSpec& spe
     case R::pch_file: st.fp = value; keep = false; break;
     case R::pch_create: st.yc = value; keep = false; break;
     case R::pch_use: st.yu = value; keep = false; break;
+    case R::pch_off: st.pch_off = true; break;
     case R::debug_object: job.debug_info = true; break;
     case R::debug_pdb: job.debug_info = true; st.debug_pdb = true; break;
     case R::show_includes: job.show_includes = true; keep = false; break;
@@ -169,6 +196,14 @@ std::optional<MsvcParseResult> scan_argument(MsvcScan& st, const std::vector<std
   }
   if (!is_option) return take_input(st, arg);
   if (spec == nullptr) {  // an ordinary flag
+    if (is_direct_clang_option(st, arg)) {
+      std::string option = "-" + arg.substr(1);
+      const ArgSpec* clang_spec = find_arg_spec(option);
+      bool dependency = clang_spec != nullptr && (clang_spec->role == ArgRole::dep_flag || clang_spec->role == ArgRole::dep_file ||
+                                                  clang_spec->role == ArgRole::dep_target);
+      if (dependency) return NotCacheable{arg};
+      if (auto refusal = classify_clang_option(st, option, clang_spec, "")) return std::move(*refusal);
+    }
     for (auto* list : {&job.preprocess_args, &job.hashed_args, &job.dist_args}) list->push_back(arg);
     return std::nullopt;
   }
@@ -220,6 +255,7 @@ std::string with_extension(const std::string& path, std::string_view ext) {
 // /Yc and /Yu: the header they name and the .pch file (from /Fp, or named after the header).
 std::optional<NotCacheable> apply_pch(MsvcScan& st) {
   auto& job = st.job;
+  if (st.pch_off) return std::nullopt;
   if (st.yc && st.yu) return NotCacheable{"/Yc with /Yu"};
   const std::optional<std::string>& header = st.yc ? st.yc : st.yu;
   if (!header) return std::nullopt;
@@ -278,6 +314,9 @@ MsvcParseResult job_from_scan(MsvcScan& st) {
   if (job.language != "c" && job.language != "c++") return NotCacheable{"unknown source language"};
   if (st.fo && is_nul(*st.fo)) return NotCacheable{"output to nul"};
   job.output = msvc_object_name(job.input, st.fo.value_or(""), ".obj");
+  // Locations nothing is written to, but a warning names ("argument unused"): hashed.
+  if (st.fp && (st.pch_off || (!st.yc && !st.yu))) job.hashed_args.push_back("/Fp=" + *st.fp);
+  if (st.source_deps && !st.dialect.writes_source_dependencies) job.hashed_args.push_back("/sourceDependencies=" + *st.source_deps);
   job.outputs.push_back({"obj", job.output, true});
   if (auto refusal = add_outputs(st)) return std::move(*refusal);
   return std::move(job);

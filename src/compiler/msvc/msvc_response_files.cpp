@@ -115,7 +115,12 @@ Expected<std::vector<std::string>> expand_msvc_response_files(const std::vector<
                                                               const std::string& cwd) {
   return expand_response_files_with(args, cwd, [](std::string_view bytes) -> Expected<std::vector<std::string>> {
     SCCACHE_TRY(text, decode_response_file(bytes));
-    return split_windows_command_line(text);
+    auto inner = split_windows_command_line(text);
+    // There /link ends at the end of its line (clang-cl), which the flat list cannot say.
+    for (const auto& a : inner) {
+      if (a == "/link" || a == "-link") return make_error("/link inside a response file");
+    }
+    return inner;
   });
 }
 

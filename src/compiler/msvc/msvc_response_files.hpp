@@ -19,7 +19,8 @@ std::vector<std::string> split_windows_command_line(std::string_view text);
 // UTF-16 file that is not well formed.
 Expected<std::string> decode_response_file(std::string_view bytes);
 
-// Expands every `@file` argument (relative to cwd, recursively). Error names the file.
+// Expands every `@file` argument (relative to cwd, recursively). Error names the file; a
+// response file holding /link is refused (its options end at that line's end).
 Expected<std::vector<std::string>> expand_msvc_response_files(const std::vector<std::string>& args,
                                                               const std::string& cwd);
 
