@@ -88,6 +88,36 @@ for cc in gcc clang; do
   for i in 1 2 3; do run_to "$cc-date-$i" "$SCCACHE_BIN" "$cc" -c src/date.c -o date.o; done
   expect_eq "$(direct_hits)" "$before" "$cc: direct hits for a __DATE__ user"
 
+  log "$cc: an -I directory that does not exist yet, created later with a shadowing header"
+  sleep 2.2
+  nargs=("$cc" -Inew -Iinc1 -Iinc2 -c src/main.c)
+  check "$cc-new-settle" "${nargs[@]}"
+  check_direct "$cc-new-settled" "${nargs[@]}"
+  mkdir -p new && echo '#define X 6' >new/x.h
+  check "$cc-new-dir" "${nargs[@]}"
+  rm -rf new
+
+  log "$cc: an -include header shadowed by a new file in the cwd (searched first)"
+  mkdir -p cfg && echo '#define C 1' >cfg/conf.h
+  printf 'int c = C;\n' >src/c.c
+  sleep 2.2
+  iargs=("$cc" -Icfg -include conf.h -c src/c.c)
+  check "$cc-inc-settle" "${iargs[@]}"
+  check_direct "$cc-inc-settled" "${iargs[@]}"
+  echo '#define C 2' >conf.h
+  check "$cc-inc-cwd" "${iargs[@]}"
+  rm -f conf.h
+
+  log "$cc: a source testing __has_include for an absent header is never served from a manifest"
+  printf '#if __has_include("opt.h")\n#include "opt.h"\n#endif\n#ifndef OPT\n#define OPT 0\n#endif\nint o = OPT;\n' >src/o.c
+  sleep 2.2
+  before=$(direct_hits)
+  for i in 1 2 3; do check "$cc-hasinc-$i" "$cc" -Isrc -c src/o.c; done
+  expect_eq "$(direct_hits)" "$before" "$cc: direct hits for a __has_include user"
+  echo '#define OPT 7' >src/opt.h
+  check "$cc-hasinc-created" "$cc" -Isrc -c src/o.c
+  rm -f src/opt.h
+
   log "$cc: SCCACHE_DIRECT=false never uses manifests"
   cd ..
 done

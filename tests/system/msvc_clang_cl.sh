@@ -412,6 +412,51 @@ run_to stats-text "$SCCACHE_BIN" --show-stats
 for word in 'Non-cacheable reasons' '/Zs' 'multiple input files'; do
   grep -qF -- "$word" "$RUNS/stats-text.out" || fail "--show-stats does not show '$word': $(cat "$RUNS/stats-text.out")"
 done
+# ---------------------------------------------------------------------------------------------
+log "11. found in review: each would have been a false hit"
+mkdir -p rv/src rv/inc && cd rv
+log "   MSVC's include-stack search: a new header next to an includer up the stack"
+printf '#include "b.h"\nint rv(void) { return XV; }\n' >src/a.c
+printf '#include "x.h"\n' >inc/b.h
+echo '#define XV 1' >src/x.h
+sleep 2.2
+RV=("$CLANG_CL" /nologo /c /Brepro /Iinc src/a.c /Forv.obj)
+compile_check miss --out rv.obj -- "${RV[@]}"
+compile_check hit --out rv.obj -- "${RV[@]}"
+n=$(direct_hits)
+compile_check hit --out rv.obj -- "${RV[@]}"
+expect_eq "$(($(direct_hits) - n))" 1 "include stack: a direct hit before inc/x.h appears"
+echo '#define XV 2' >inc/x.h
+compile_check miss --out rv.obj -- "${RV[@]}"
+log "   /Yu: a header the .pch recorded but the /Yu text does not include, touched"
+printf '#define PRE 1\n' >pre.h
+printf '#pragma once\nstatic int pp(void) { return 3; }\n' >pch.h
+printf '#include "pre.h"\n#include "pch.h"\n' >pch.cpp
+printf '#include "pch.h"\nint use(void) { return pp(); }\n' >use.cpp
+compile_check miss --out pch.obj --out pch.pch -- "$CLANG_CL" /nologo /c /Brepro /Ycpch.h pch.cpp
+compile_check miss --out use.obj -- "$CLANG_CL" /nologo /c /Brepro /Yupch.h use.cpp
+compile_check hit --out use.obj -- "$CLANG_CL" /nologo /c /Brepro /Yupch.h use.cpp
+sleep 1.1
+touch pre.h
+# The plain compile fails ("has been modified since the precompiled header"); so must ours.
+compile_check any --out use.obj -- "$CLANG_CL" /nologo /c /Brepro /Yupch.h use.cpp
+expect_ne "$(rc_of "sc$LAST_CHECK")" 0 "/Yu after pre.h was touched: exit code"
+grep -q "has been modified" "$RUNS/sc$LAST_CHECK.err" || fail "/Yu after the touch: $(head -c 300 "$RUNS/sc$LAST_CHECK.err")"
+log "   /Y- cancels /Yc: an old .pch on disk is not stored, and not restored on the next run"
+YOFF=("$CLANG_CL" /nologo /c /Brepro /Ycpch.h /Y- /Fpold.pch pch.cpp /Foy.obj)
+echo stale >old.pch
+via_sc yoff-miss miss "${YOFF[@]}"
+echo fresh >old.pch
+via_sc yoff-hit hit "${YOFF[@]}"
+expect_eq "$(cat old.pch)" fresh "old.pch after a /Y- hit"
+log "   /link inside a response file (it ends at the line's end): not cached"
+printf '#ifdef FOO\nint foo = 1;\n#endif\n' >l.c
+printf '/nologo /c /Brepro l.c /link x.lib\n/DFOO\n' >l.rsp
+uncacheable @ --out l.obj -- "$CLANG_CL" @l.rsp
+log "   clang's own -f spellings: a profile read through -fprofile-instr-use is not cached"
+uncacheable -fprofile-instr-use= --out l.obj -- "$CLANG_CL" /nologo /c /Brepro -fprofile-instr-use=none.profdata l.c
+cd ..
+
 if [[ -s $TEST_TMP/FAILED ]]; then
   log "all sections ran; failed checks:"
   sed 's/^/    /' "$TEST_TMP/FAILED"
