@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the npm packages the system tests use as servers (see package.json: the S3 server
-# @20minutes/s3rver, started through s3-server.js) into tests/services/node_modules, exactly as
+# @20minutes/s3rver, started through s3-server.js, and Azurite for Azure Blob, whose containers
+# azure-container.js creates) into tests/services/node_modules, exactly as
 # pinned by package-lock.json. Idempotent: does nothing when node_modules is newer than the
 # lock file. Exit 0 when node_modules is ready, non-zero (with the reason) otherwise.
 #   bash tests/services/install.sh
@@ -41,4 +42,5 @@ fi
 touch "$marker"
 node -e "require('@20minutes/s3rver')" ||
   die "node cannot load @20minutes/s3rver from $dir/node_modules after the install"
+[[ -f node_modules/azurite/dist/src/blob/main.js ]] || die "Azurite's blob server is missing from $dir/node_modules after the install"
 say "done: $(node -p "require('@20minutes/s3rver/package.json').name + '@' + require('@20minutes/s3rver/package.json').version") installed in $dir/node_modules"

@@ -396,6 +396,57 @@ s3_objects() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Azure Blob (Azurite, blob service only; it checks SharedKey)
+#   require_azurite                skip (77) unless node and Azurite in tests/services/node_modules
+#   start_azurite CONTAINER...     sets AZ_PORT, AZ_PID, AZ_ENDPOINT (http://127.0.0.1:P/devstoreaccount1),
+#                                  AZ_CONN (a connection string for it); creates the containers
+#   stop_azurite [SIGNAL]          default TERM
+#   az_requests METHOD             how many METHOD requests Azurite has logged (its --debug log)
+
+AZ_PORT=
+AZ_PID=
+AZ_ENDPOINT=
+AZ_CONN=
+AZ_DEV_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+
+require_azurite() {
+  command -v node >/dev/null 2>&1 || skip "needs 'node' (Node.js) for Azurite; run: bash tests/services/install.sh"
+  [[ -f $SERVICES_NPM_DIR/node_modules/azurite/dist/src/blob/main.js ]] ||
+    skip "needs Azurite in $SERVICES_NPM_DIR/node_modules; run: bash tests/services/install.sh"
+}
+
+start_azurite() {
+  require_azurite
+  [[ -z $AZ_PID ]] || fail "start_azurite: Azurite (pid $AZ_PID) is still running"
+  [[ -n $AZ_PORT ]] || reserve_port AZ_PORT
+  mkdir -p "$TEST_TMP/azurite"
+  local logf=$TEST_TMP/server-azurite.log
+  node "$SERVICES_NPM_DIR/node_modules/azurite/dist/src/blob/main.js" --blobHost 127.0.0.1 --blobPort "$AZ_PORT" \
+    --location "$TEST_TMP/azurite" --disableTelemetry --skipApiVersionCheck --silent \
+    --debug "$TEST_TMP/azurite-debug.log" </dev/null >>"$logf" 2>&1 &
+  AZ_PID=$!
+  track_pid "$AZ_PID"
+  wait_service 60 "$AZ_PID" azurite "$logf" listens_as "$AZ_PORT" "$AZ_PID"
+  AZ_ENDPOINT=http://127.0.0.1:$AZ_PORT/devstoreaccount1
+  AZ_CONN="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$AZ_DEV_KEY;BlobEndpoint=$AZ_ENDPOINT;"
+  local c
+  for c in "$@"; do
+    node "$SERVICES_NPM_DIR/azure-container.js" "$AZ_ENDPOINT" "$c" >>"$logf" 2>&1 || fail "cannot create container $c: $(tail -3 "$logf")"
+  done
+  log "azurite pid $AZ_PID ready on 127.0.0.1:$AZ_PORT (containers: $*)"
+}
+
+az_requests() { grep -c "RequestMethod=$1 " "$TEST_TMP/azurite-debug.log" 2>/dev/null || true; }
+
+stop_azurite() {
+  local sig=${1:-TERM}
+  [[ -n $AZ_PID ]] || fail "stop_azurite: Azurite is not running"
+  stop_pid "$AZ_PID" "$sig" azurite "$TEST_TMP/server-azurite.log"
+  wait_until 10 port_closed "$AZ_PORT" || fail "port $AZ_PORT still open after Azurite exited"
+  AZ_PID=
+}
+
+# ---------------------------------------------------------------------------------------------
 # sccache server instances
 
 declare -gA SC_INST_PORT=() SC_INST_DIR=() SC_INST_LOG=()
