@@ -41,6 +41,9 @@ class Storage {
   [[nodiscard]] virtual std::optional<uint64_t> max_size() const = 0;
   // A read-only backend (e.g. S3 without credentials): puts are skipped and counted as such.
   [[nodiscard]] virtual bool read_only() const { return false; }
+  // After a get() on this thread that hit: the level of a multi-level chain that served it
+  // (`L1 redis`); empty for a single storage.
+  [[nodiscard]] virtual std::string last_hit_level() const { return {}; }
 };
 
 }  // namespace sccache

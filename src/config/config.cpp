@@ -170,6 +170,47 @@ Status apply_azure(Config& cfg, const toml::table& az) {
   return Ok{};
 }
 
+// A chain's levels, checked: known section names, each once.
+Status set_chain(Config& cfg, const std::vector<std::string>& names, const std::string& origin) {
+  static const std::set<std::string> known{"disk", "s3", "redis", "memcached", "gcs", "azure", "webdav"};
+  std::set<std::string> seen;
+  for (const auto& n : names) {
+    if (known.count(n) == 0) {
+      return make_error(origin + ": unknown level `" + n + "` (levels: disk, s3, redis, memcached, gcs, azure, webdav)");
+    }
+    if (!seen.insert(n).second) return make_error(origin + ": level `" + n + "` appears twice");
+  }
+  if (names.empty()) return make_error(origin + " names no level");
+  cfg.remote.multilevel_chain = names;
+  cfg.remote.multilevel_origin = origin;
+  return Ok{};
+}
+
+Status set_write_policy(Config& cfg, const std::string& policy, const std::string& origin) {
+  if (policy != "ignore" && policy != "l0" && policy != "all") {
+    return make_error(origin + " must be \"ignore\", \"l0\" or \"all\", not `" + policy + "`");
+  }
+  cfg.remote.multilevel_write_policy = policy;
+  return Ok{};
+}
+
+Status apply_multilevel(Config& cfg, const toml::table& ml) {
+  SCCACHE_TRY_STATUS(check_keys(ml, "cache.multilevel.", {"chain", "write_error_policy"}));
+  if (const toml::node* chain = ml.get("chain")) {
+    const auto* arr = chain->as_array();
+    if (arr == nullptr) return make_error("configuration key `cache.multilevel.chain` must be an array of strings");
+    std::vector<std::string> names;
+    for (const auto& item : *arr) {
+      if (!item.is_string()) return make_error("configuration key `cache.multilevel.chain` must be an array of strings");
+      names.push_back(std::string(*item.value<std::string>()));
+    }
+    SCCACHE_TRY_STATUS(set_chain(cfg, names, "configuration key `cache.multilevel.chain`"));
+  }
+  SCCACHE_TRY(policy, opt_string(ml, "cache.multilevel.", "write_error_policy"));
+  if (policy) SCCACHE_TRY_STATUS(set_write_policy(cfg, *policy, "configuration key `cache.multilevel.write_error_policy`"));
+  return Ok{};
+}
+
 // The `[cache.*]` sections: one row per section, in the file's documented order.
 struct CacheSection {
   std::string_view name;
@@ -178,7 +219,7 @@ struct CacheSection {
 constexpr std::array kCacheSections = {
     CacheSection{"disk", apply_disk},   CacheSection{"s3", apply_s3},   CacheSection{"redis", apply_redis},
     CacheSection{"memcached", apply_memcached}, CacheSection{"gcs", apply_gcs}, CacheSection{"azure", apply_azure},
-    CacheSection{"webdav", apply_webdav},
+    CacheSection{"webdav", apply_webdav}, CacheSection{"multilevel", apply_multilevel},
 };
 
 // READ_ONLY or READ_WRITE; `what` names the setting in the error.
@@ -210,7 +251,7 @@ Status apply_cache(Config& cfg, const toml::table& cache) {
     const auto* table = sub_table(cache, section.name.data());
     if (table == nullptr) continue;
     SCCACHE_TRY_STATUS(section.apply(cfg, *table));
-    if (section.name != "disk") SCCACHE_TRY_STATUS(apply_rw_mode(cfg, *table, section.name));
+    if (section.name != "disk" && section.name != "multilevel") SCCACHE_TRY_STATUS(apply_rw_mode(cfg, *table, section.name));
   }
   return Ok{};
 }
@@ -305,6 +346,29 @@ Status apply_s3_env(Config& cfg, const EnvMap& env) {
   return Ok{};
 }
 
+// SCCACHE_MULTILEVEL_CHAIN, SCCACHE_MULTILEVEL_WRITE_ERROR_POLICY and SCCACHE_<NAME>_RW_MODE.
+Status apply_storage_modes_env(Config& cfg, const EnvMap& env) {
+  if (auto v = get(env, "SCCACHE_MULTILEVEL_CHAIN"); v && !v->empty()) {
+    std::vector<std::string> names;
+    for (const auto& n : split(*v, ',')) {
+      if (!trim(n).empty()) names.push_back(trim(n));
+    }
+    SCCACHE_TRY_STATUS(set_chain(cfg, names, "SCCACHE_MULTILEVEL_CHAIN"));
+  }
+  if (auto v = get(env, "SCCACHE_MULTILEVEL_WRITE_ERROR_POLICY"); v && !v->empty()) {
+    SCCACHE_TRY_STATUS(set_write_policy(cfg, *v, "SCCACHE_MULTILEVEL_WRITE_ERROR_POLICY"));
+  }
+  for (const auto& section : kCacheSections) {
+    if (section.name == "disk" || section.name == "multilevel") continue;
+    std::string var = "SCCACHE_" + to_upper(std::string(section.name)) + "_RW_MODE";
+    if (auto v = get(env, var); v && !v->empty()) {
+      SCCACHE_TRY(read_only, parse_rw_mode(*v, var));
+      cfg.remote.read_only[std::string(section.name)] = read_only;
+    }
+  }
+  return Ok{};
+}
+
 // Env replaces the file's [cache.azure] as a whole when SCCACHE_AZURE_CONNECTION_STRING is set.
 Status apply_azure_env(Config& cfg, const EnvMap& env) {
   auto conn = get(env, "SCCACHE_AZURE_CONNECTION_STRING");
@@ -378,14 +442,7 @@ Status apply_env(Config& cfg, const EnvMap& env) {
   if (auto v = get(env, "SCCACHE_GCS_BUCKET"); v && !v->empty()) cfg.remote.gcs_bucket = *v;
   apply_webdav_env(cfg, env);
   SCCACHE_TRY_STATUS(apply_azure_env(cfg, env));
-  for (const auto& section : kCacheSections) {
-    if (section.name == "disk") continue;
-    std::string var = "SCCACHE_" + to_upper(std::string(section.name)) + "_RW_MODE";
-    if (auto v = get(env, var); v && !v->empty()) {
-      SCCACHE_TRY(read_only, parse_rw_mode(*v, var));
-      cfg.remote.read_only[std::string(section.name)] = read_only;
-    }
-  }
+  SCCACHE_TRY_STATUS(apply_storage_modes_env(cfg, env));
   return Ok{};
 }
 

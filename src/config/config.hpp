@@ -57,6 +57,11 @@ struct RemoteCacheConfig {
   // there, or SCCACHE_<NAME>_RW_MODE=READ_ONLY (newest sccache's names). GCS is read-only unless
   // told READ_WRITE, as in sccache.
   std::map<std::string, bool, std::less<>> read_only;
+  // A multi-level chain (SCCACHE_MULTILEVEL_CHAIN / [cache.multilevel] chain), fastest first:
+  // section names (disk, s3, redis, memcached, gcs, azure, webdav), each configured as usual.
+  std::vector<std::string> multilevel_chain;
+  std::string multilevel_origin;               // the setting that named the chain, for errors
+  std::string multilevel_write_policy = "l0";  // ignore | l0 | all
 };
 
 // `[[dist.toolchains]]`: how to get a compiler to the build servers other than packaging it.

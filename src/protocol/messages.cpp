@@ -53,7 +53,7 @@ void write_stats(ByteWriter& w, const ServerInfo& info) {
     w.u64(d->secs);
     w.u32(d->nanos);
   }
-  for (const auto* m : {&s.cache_errors, &s.cache_hits, &s.cache_misses, &s.not_cached}) {
+  for (const auto* m : {&s.cache_errors, &s.cache_hits, &s.cache_misses, &s.not_cached, &s.cache_hits_by_level}) {
     w.u64(m->size());
     for (const auto& [k, v] : *m) {
       w.str(k);
@@ -79,7 +79,7 @@ bool read_stats(ByteReader& r, ServerInfo& info) {
     r.u64(d->secs);
     r.u32(d->nanos);
   }
-  for (auto* m : {&s.cache_errors, &s.cache_hits, &s.cache_misses, &s.not_cached}) {
+  for (auto* m : {&s.cache_errors, &s.cache_hits, &s.cache_misses, &s.not_cached, &s.cache_hits_by_level}) {
     uint64_t n = 0;
     if (!r.u64(n)) return false;
     for (uint64_t i = 0; i < n && r.ok(); ++i) {

@@ -13,7 +13,7 @@
 
 namespace sccache {
 
-constexpr uint32_t kProtocolVersion = 3;  // 2: stats gained cache_writes_skipped; 3: dist status
+constexpr uint32_t kProtocolVersion = 4;  // 2: stats gained cache_writes_skipped; 3: dist status; 4: hits by level
 // The server's first frame on every connection; the client checks it before anything else.
 std::string greeting_payload();
 bool is_greeting(const std::string& payload);

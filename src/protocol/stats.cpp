@@ -63,6 +63,7 @@ std::string format_stats_text(const ServerInfo& info) {
   add("Compile requests", s.compile_requests);
   add("Compile requests executed", s.requests_executed);
   add_lang("Cache hits", s.cache_hits);
+  for (const auto& [level, v] : s.cache_hits_by_level) add("Cache hits at " + level, v);
   add_lang("Cache misses", s.cache_misses);
   add("Cache timeouts", s.cache_timeouts);
   add("Cache read errors", s.cache_read_errors);
@@ -136,6 +137,9 @@ std::string format_stats_json(const ServerInfo& info) {
   nlohmann::ordered_json nc = nlohmann::ordered_json::object();
   for (const auto& [k, v] : s.not_cached) nc[k] = v;
   stats["not_cached"] = nc;
+  nlohmann::ordered_json by_level = nlohmann::ordered_json::object();
+  for (const auto& [k, v] : s.cache_hits_by_level) by_level[k] = v;
+  stats["cache_hits_by_level"] = by_level;
   stats["dist_compiles"] = s.dist_compiles;
   stats["dist_errors"] = s.dist_errors;
   stats["cache_writes_skipped"] = s.cache_writes_skipped;

@@ -36,6 +36,7 @@ struct ServerStats {
   uint64_t dist_compiles = 0;
   uint64_t dist_errors = 0;
   uint64_t cache_writes_skipped = 0;  // ours: a read-only backend (S3 without credentials) skipped the write
+  std::map<std::string, uint64_t> cache_hits_by_level;  // ours: a multi-level chain's hits, by `L<i> <name>`
 };
 
 struct ServerInfo {

@@ -153,6 +153,7 @@ std::optional<CompileFinished> CompileService::try_hit(const CompileJob& job, co
                                                        const std::string& key) {
   auto start = std::chrono::steady_clock::now();
   auto got = storage_.get(key);
+  const std::string level = storage_.last_hit_level();  // this thread's get: a chain's level
   if (!got) {
     spdlog::debug("cache read failed for {}: {}", key, got.error().message);
     count_lookup_failure(got.error(), job.stats_language());
@@ -182,6 +183,7 @@ std::optional<CompileFinished> CompileService::try_hit(const CompileJob& job, co
   }
   stats_.update([&](ServerStats& s) {
     ++s.cache_hits[std::string(job.stats_language())];
+    if (!level.empty()) ++s.cache_hits_by_level[level];
     s.cache_read_hit_duration.add_ns(elapsed_ns(start));
   });
   CompileFinished f;

@@ -80,6 +80,30 @@ TEST(Config, ReadOnlyModes) {
   }
 }
 
+TEST(Config, MultiLevelChain) {
+  auto env = load_config({{"HOME", "/h"}, {"SCCACHE_MULTILEVEL_CHAIN", "disk, redis,s3"},
+                          {"SCCACHE_MULTILEVEL_WRITE_ERROR_POLICY", "all"}});
+  ASSERT_TRUE(env) << env.error().message;
+  EXPECT_EQ(env->remote.multilevel_chain, (std::vector<std::string>{"disk", "redis", "s3"}));
+  EXPECT_EQ(env->remote.multilevel_write_policy, "all");
+  Config file;
+  ASSERT_TRUE(apply_config_text(file, "[cache.multilevel]\nchain = [\"disk\", \"webdav\"]\nwrite_error_policy = \"ignore\"\n", "f"));
+  EXPECT_EQ(file.remote.multilevel_chain, (std::vector<std::string>{"disk", "webdav"}));
+  EXPECT_EQ(file.remote.multilevel_write_policy, "ignore");
+  for (const char* chain : {"disk,floppy", "disk,disk", ","}) {
+    auto bad = load_config({{"HOME", "/h"}, {"SCCACHE_MULTILEVEL_CHAIN", chain}});
+    ASSERT_FALSE(bad) << chain;
+    EXPECT_NE(bad.error().message.find("SCCACHE_MULTILEVEL_CHAIN"), std::string::npos) << bad.error().message;
+  }
+  Config bad;
+  auto refused = apply_config_text(bad, "[cache.multilevel]\nchain = \"disk\"\n", "f");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("cache.multilevel.chain"), std::string::npos);
+  auto policy = load_config({{"HOME", "/h"}, {"SCCACHE_MULTILEVEL_WRITE_ERROR_POLICY", "often"}});
+  ASSERT_FALSE(policy);
+  EXPECT_NE(policy.error().message.find("SCCACHE_MULTILEVEL_WRITE_ERROR_POLICY"), std::string::npos);
+}
+
 TEST(Config, FileKeys) {
   Config cfg;
   ASSERT_TRUE(apply_config_text(cfg, "[cache.disk]\ndir = \"/x\"\nsize = 1048576\n[cache.redis]\nurl = \"redis://h\"\n", "f"));
