@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Warm-hit latency of a tiny C file through each storage backend, in one hyperfine run:
-# local disk, Redis, Memcached and S3 (@20minutes/s3rver, SigV4) on loopback, plus a plain
+# local disk, Redis, Memcached, S3 (@20minutes/s3rver, SigV4) and Azure Blob (Azurite,
+# SharedKey) on loopback, the multi-level chain disk,redis,s3 (hits from L0), plus a plain
 # compile. Each backend gets its own sccache server (own port and SCCACHE_DIR).
 # Usage: bench/remote_hit.sh [path/to/sccache]   (default: build/release/bin/sccache)
 # Needs redis-server, memcached (scripts/setup.sh) and tests/services/install.sh for S3.
@@ -35,12 +36,19 @@ s3_port=$(free_port)
 mkdir -p "$work/s3"
 S3RVER_QUIET=1 node "$root/tests/services/s3-server.js" "$work/s3" "$s3_port" AKBENCH SKBENCH bench >"$work/s3.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 200); do
+az_port=$(free_port)
+node "$root/tests/services/node_modules/azurite/dist/src/blob/main.js" --blobHost 127.0.0.1 --blobPort "$az_port" \
+  --location "$work/azurite" --disableTelemetry --skipApiVersionCheck --silent >"$work/az.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 400); do
   redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG &&
     (exec 3<>"/dev/tcp/127.0.0.1/$mc_port") 2>/dev/null &&
-    curl -s -o /dev/null "http://127.0.0.1:$s3_port/" && break
+    curl -s -o /dev/null "http://127.0.0.1:$s3_port/" && curl -s -o /dev/null "http://127.0.0.1:$az_port/" && break
   sleep 0.05
 done
+az_endpoint=http://127.0.0.1:$az_port/devstoreaccount1
+node "$root/tests/services/azure-container.js" "$az_endpoint" bench
+az_key='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
 
 echo 'int tiny(int x) { return x * 2 + 1; }' > t.c
 sleep 2.5   # direct mode only records files older than ~2 s
@@ -49,9 +57,11 @@ declare -A backend=(
   [redis]="SCCACHE_REDIS=redis://127.0.0.1:$redis_port"
   [memcached]="SCCACHE_MEMCACHED=tcp://127.0.0.1:$mc_port"
   [s3]="SCCACHE_BUCKET=bench SCCACHE_ENDPOINT=http://127.0.0.1:$s3_port AWS_ACCESS_KEY_ID=AKBENCH AWS_SECRET_ACCESS_KEY=SKBENCH"
+  [azure]="SCCACHE_AZURE_CONNECTION_STRING=AccountName=devstoreaccount1;AccountKey=$az_key;BlobEndpoint=$az_endpoint SCCACHE_AZURE_BLOB_CONTAINER=bench"
 )
+backend[chain]="SCCACHE_MULTILEVEL_CHAIN=disk,redis,s3 ${backend[redis]} ${backend[s3]}"
 cmds=()
-for name in disk redis memcached s3; do
+for name in disk redis memcached s3 azure chain; do
   port=$(free_port)
   ports+=("$port")
   c="env SCCACHE_SERVER_PORT=$port SCCACHE_DIR=$work/dir-$name SCCACHE_IDLE_TIMEOUT=0 ${backend[$name]} $SCCACHE gcc -c t.c -o t.o"
