@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-# npm test servers (s3rver); without the registry the S3 system test skips and says so.
+# npm test servers (s3rver, Azurite); without the registry the S3 and Azure system tests skip and say so.
 bash tests/services/install.sh || echo "test.sh: warning: npm install of the test servers failed; system.remote_s3 and system.remote_azure will skip"
 scripts/build.sh dev
 ctest --test-dir build/dev --output-on-failure -j2 "$@"
