@@ -447,6 +447,21 @@ stop_azurite() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Secrets
+
+# expect_secret_hidden SECRET WHAT: SECRET (a password, key or token) appears in none of the
+# current stats (text and JSON) and the sccache servers' logs of this test (server.log, server.NAME.log).
+expect_secret_hidden() {
+  local secret=$1 what=$2 f
+  run_to secret-stats "$SCCACHE_BIN" --show-stats
+  stats_refresh
+  for f in "$TEST_TMP/stats.json" "$RUNS/secret-stats.out" "$TEST_TMP"/server.log "$TEST_TMP"/server.*.log; do
+    [[ -e $f ]] || continue
+    if grep -qF -- "$secret" "$f"; then fail "the $what appears in $f"; fi
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
 # sccache server instances
 
 declare -gA SC_INST_PORT=() SC_INST_DIR=() SC_INST_LOG=()
