@@ -31,4 +31,15 @@ std::string_view storage_failure_name(StorageFailure kind) {
   return "unavailable";
 }
 
+std::string normalized_key_prefix(std::string prefix) {
+  while (!prefix.empty() && prefix.front() == '/') prefix.erase(0, 1);
+  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+  return prefix.empty() ? prefix : prefix + "/";
+}
+
+std::string sharded_object_name(std::string_view prefix, const std::string& key) {
+  if (key.size() < 3) return std::string(prefix) + key;
+  return std::string(prefix) + key.substr(0, 1) + "/" + key.substr(1, 1) + "/" + key.substr(2, 1) + "/" + key;
+}
+
 }  // namespace sccache

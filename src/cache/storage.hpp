@@ -46,4 +46,10 @@ class Storage {
   [[nodiscard]] virtual std::string last_hit_level() const { return {}; }
 };
 
+// A key prefix as remote backends use it: "" or "dir/sub/" (slashes at either end trimmed).
+std::string normalized_key_prefix(std::string prefix);
+// Where an entry lives below a remote backend's root, as sccache lays it out:
+// <prefix><k0>/<k1>/<k2>/<key> (the key's first three hex digits as directories).
+std::string sharded_object_name(std::string_view prefix, const std::string& key);
+
 }  // namespace sccache

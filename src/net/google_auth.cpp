@@ -7,26 +7,11 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "net/sigv4.hpp"
 #include "util/base64.hpp"
 
 namespace sccache::google {
 
-namespace {
-
-std::string form_escape(std::string_view text) {
-  static const char* const hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += {'%', hex[c >> 4], hex[c & 15]};
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 Expected<ServiceAccount> parse_service_account(std::string_view json) {
   auto doc = nlohmann::json::parse(json, nullptr, false);
@@ -79,8 +64,8 @@ Expected<std::string> jwt_assertion(const ServiceAccount& account, std::string_v
 }
 
 std::string token_request_body(std::string_view assertion) {
-  return "grant_type=" + form_escape("urn:ietf:params:oauth:grant-type:jwt-bearer") + "&assertion=" +
-         form_escape(assertion);
+  return "grant_type=" + aws::uri_encode("urn:ietf:params:oauth:grant-type:jwt-bearer", true) + "&assertion=" +
+         aws::uri_encode(assertion, true);
 }
 
 Expected<AccessToken> parse_token_response(std::string_view body, int64_t now) {

@@ -95,10 +95,10 @@ expect_eq "$(dist_status num_servers)" 1 "servers after the refused starts"
 
 log "item 14: expired JWTs, empty tokens, a foreign build_dir"
 KEY=$(sed -n 's/^secret_key = "\(.*\)"$/\1/p' "$TEST_TMP/dist/scheduler.conf")
-attack jwt.expired hs256 --key "$KEY" --claims "{\"server_id\": \"127.0.0.1:1\", \"exp\": $(($(date +%s) - 60))}"
+attack jwt.expired hs256 --key="$KEY" --claims "{\"server_id\": \"127.0.0.1:1\", \"exp\": $(($(date +%s) - 60))}"
 drv hb.expired heartbeat --bearer "$(out_of jwt.expired)"
 expect_eq "$(jr hb.expired .status)" 401 "heartbeat with an expired JWT ($(head -c 300 "$RUNS/hb.expired.out"))"
-attack jwt.early hs256 --key "$KEY" --claims "{\"server_id\": \"127.0.0.1:1\", \"nbf\": $(($(date +%s) + 3600))}"
+attack jwt.early hs256 --key="$KEY" --claims "{\"server_id\": \"127.0.0.1:1\", \"nbf\": $(($(date +%s) + 3600))}"
 drv hb.early heartbeat --bearer "$(out_of jwt.early)"
 expect_eq "$(jr hb.early .status)" 401 "heartbeat with a JWT valid only in an hour"
 expect_eq "$(dist_status num_servers)" 1 "servers after the forged heartbeats"

@@ -52,7 +52,6 @@ wrong_key=$(printf 'not-the-key-%s' "$RANDOM" | base64 -w0)
 SCCACHE_AZURE_CONNECTION_STRING="AccountName=devstoreaccount1;AccountKey=$wrong_key;BlobEndpoint=$AZ_ENDPOINT" \
   start_sccache_server wrongkey
 gen_c wrongkey
-puts=$(az_requests PUT)
 CHECK_ALLOW_WRITE_ERRORS=1 compile_check miss --out wrongkey.o -- gcc -O2 -c src/wrongkey.c -o wrongkey.o
 expect_ge "$(stat_json "$J_ERRORS")" 1 "cache_errors after a lookup with a wrong key"
 wait_stat_ge "$J_WERR" 1

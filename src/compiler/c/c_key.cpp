@@ -76,15 +76,20 @@ std::string c_key_prefix(const CCompilerInfo& compiler, const CArguments& job, c
   return h.finish_hex();
 }
 
-std::string c_direct_key(const std::string& prefix, const CArguments& job, const Invocation& inv,
+std::string c_direct_key(const std::string& prefix, const std::string& input, const std::string& cwd,
                          const std::string& input_digest) {
   Hasher h;
   h.update_field(prefix);
   h.update_field("direct-v1");
-  h.update_field(job.input);
-  h.update_field(inv.cwd);
+  h.update_field(input);
+  h.update_field(cwd);
   h.update_field(input_digest);
   return h.finish_hex();
+}
+
+std::string c_direct_key(const std::string& prefix, const CArguments& job, const Invocation& inv,
+                         const std::string& input_digest) {
+  return c_direct_key(prefix, job.input, inv.cwd, input_digest);
 }
 
 std::vector<std::string> files_from_line_markers(std::string_view text, const std::string& cwd) {

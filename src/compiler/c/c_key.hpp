@@ -54,6 +54,9 @@ std::optional<ProcessResult> run_preprocessor(ProcessRunner& runner, const Proce
 // running the preprocessor. It names a manifest, never a result.
 std::string c_direct_key(const std::string& prefix, const CArguments& job, const Invocation& inv,
                          const std::string& input_digest);
+// The same from the input's path as given and the cwd (shared with the MSVC family).
+std::string c_direct_key(const std::string& prefix, const std::string& input, const std::string& cwd,
+                         const std::string& input_digest);
 
 // Files named by the line markers of preprocessed text (absolute, de-duplicated, in order),
 // without pseudo-files like <built-in>.

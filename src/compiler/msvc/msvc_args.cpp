@@ -89,19 +89,6 @@ constexpr std::array kMsvcTable = {
 
 bool is_path_separator(char c) { return c == '/' || c == '\\'; }
 
-// The file-name part of a Windows or POSIX path.
-std::string_view file_part(std::string_view path) {
-  size_t cut = path.find_last_of("/\\");
-  return cut == std::string_view::npos ? path : path.substr(cut + 1);
-}
-
-std::string replace_extension(std::string_view path, std::string_view ext) {
-  std::string_view name = file_part(path);
-  size_t dot = name.find_last_of('.');
-  std::string_view stem = dot == std::string_view::npos ? path : path.substr(0, path.size() - name.size() + dot);
-  return std::string(stem) + std::string(ext);
-}
-
 }  // namespace
 
 std::span<const MsvcArgSpec> msvc_arg_table() { return kMsvcTable; }
@@ -117,12 +104,28 @@ const MsvcArgSpec* find_msvc_arg_spec(std::string_view arg) {
   return best;
 }
 
+std::string_view msvc_file_part(std::string_view path) {
+  size_t cut = path.find_last_of("/\\");
+  return cut == std::string_view::npos ? path : path.substr(cut + 1);
+}
+
+std::string msvc_with_extension(std::string_view path, std::string_view ext) {
+  std::string_view name = msvc_file_part(path);
+  size_t dot = name.find_last_of('.');
+  std::string_view stem = dot == std::string_view::npos ? path : path.substr(0, path.size() - name.size() + dot);
+  return std::string(stem) + std::string(ext);
+}
+
+std::string msvc_with_default_extension(std::string_view path, std::string_view ext) {
+  if (msvc_file_part(path).find('.') != std::string_view::npos) return std::string(path);
+  return std::string(path) + std::string(ext);
+}
+
 std::string msvc_object_name(const std::string& input, const std::string& fo, std::string_view ext) {
-  std::string own = replace_extension(file_part(input), ext);
+  std::string own = msvc_with_extension(msvc_file_part(input), ext);
   if (fo.empty()) return own;
   if (is_path_separator(fo.back())) return fo + own;
-  if (file_part(fo).find('.') == std::string_view::npos) return fo + std::string(ext);
-  return fo;
+  return msvc_with_default_extension(fo, ext);
 }
 
 const std::vector<std::string_view>& msvc_key_env_vars() {

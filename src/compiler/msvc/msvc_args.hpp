@@ -93,6 +93,12 @@ using MsvcParseResult = std::variant<MsvcArguments, NotCacheable, NotCompilation
 // Classifies the command line (response files expanded with Windows quoting rules).
 MsvcParseResult parse_msvc_arguments(const MsvcDialect& dialect, const Invocation& inv);
 
+// Path helpers for Windows or POSIX paths (`/` and `\` both separate): the file name; `path` with
+// its file name's extension replaced (or added); `path` with `ext` added if its file name has none.
+std::string_view msvc_file_part(std::string_view path);
+std::string msvc_with_extension(std::string_view path, std::string_view ext);
+std::string msvc_with_default_extension(std::string_view path, std::string_view ext);
+
 // The object name the compiler gives `input` for a /Fo value (empty: no /Fo): a value ending in
 // `/` or `\` is a directory; a name without an extension gets `.obj`.
 std::string msvc_object_name(const std::string& input, const std::string& fo, std::string_view ext);

@@ -4,7 +4,6 @@
 
 #include "compiler/c/c_compile_job.hpp"
 #include "compiler/msvc/show_includes.hpp"
-#include "util/hash.hpp"
 
 namespace sccache {
 
@@ -30,13 +29,7 @@ std::optional<std::string> MsvcCompileJob::direct_key(FileDigests& digests) {
   if (args_.pch != MsvcArguments::Pch::none) return std::nullopt;
   auto input = digests.digest(absolute_from(inv_.cwd, args_.input));
   if (!input) return std::nullopt;
-  Hasher h;
-  h.update_field(prefix_);
-  h.update_field("direct-v1");
-  h.update_field(args_.input);
-  h.update_field(inv_.cwd);
-  h.update_field(input->digest);
-  return h.finish_hex();
+  return c_direct_key(prefix_, args_.input, inv_.cwd, input->digest);
 }
 
 KeyResult MsvcCompileJob::compute_key(JobServices& services, bool record_inputs, bool for_dist) {

@@ -231,27 +231,6 @@ std::optional<MsvcParseResult> scan_argument(MsvcScan& st, const std::vector<std
   return std::nullopt;
 }
 
-std::string with_default_extension(const std::string& path, std::string_view ext) {
-  std::string_view name = path;
-  size_t cut = name.find_last_of("/\\");
-  if (cut != std::string_view::npos) name.remove_prefix(cut + 1);
-  return name.find('.') == std::string_view::npos ? path + std::string(ext) : path;
-}
-
-std::string stem_with(const std::string& path, std::string_view ext) {
-  std::string name = path.substr(path.find_last_of("/\\") == std::string::npos ? 0 : path.find_last_of("/\\") + 1);
-  size_t dot = name.find_last_of('.');
-  return (dot == std::string::npos ? name : name.substr(0, dot)) + std::string(ext);
-}
-
-// `path` with its file name's extension replaced (or added).
-std::string with_extension(const std::string& path, std::string_view ext) {
-  size_t cut = path.find_last_of("/\\");
-  size_t dot = path.find_last_of('.');
-  if (dot == std::string::npos || (cut != std::string::npos && dot < cut)) return path + std::string(ext);
-  return path.substr(0, dot) + std::string(ext);
-}
-
 // /Yc and /Yu: the header they name and the .pch file (from /Fp, or named after the header).
 std::optional<NotCacheable> apply_pch(MsvcScan& st) {
   auto& job = st.job;
@@ -265,9 +244,9 @@ std::optional<NotCacheable> apply_pch(MsvcScan& st) {
   job.pch_header = *header;
   if (st.fp && !st.fp->empty() && (st.fp->back() == '/' || st.fp->back() == '\\')) return NotCacheable{"/Fp directory"};
   if (st.fp && !st.fp->empty()) {
-    job.pch_path = with_default_extension(*st.fp, ".pch");
+    job.pch_path = msvc_with_default_extension(*st.fp, ".pch");
   } else if (st.dialect.pch_default_from_header) {
-    job.pch_path = with_extension(*header, ".pch");  // clang-cl: inc/pch.h -> inc/pch.pch
+    job.pch_path = msvc_with_extension(*header, ".pch");  // clang-cl: inc/pch.h -> inc/pch.pch
   } else {
     return NotCacheable{std::string(flag) + " without /Fp"};
   }
@@ -281,14 +260,14 @@ std::optional<NotCacheable> add_outputs(MsvcScan& st) {
   if (st.debug_pdb && st.dialect.zi_writes_pdb) {
     // One PDB shared by every object of a directory (the default vc140.pdb) cannot be cached.
     if (!st.fd || st.fd->empty() || st.fd->back() == '/' || st.fd->back() == '\\') return NotCacheable{"shared pdb"};
-    std::string pdb = with_default_extension(*st.fd, ".pdb");
+    std::string pdb = msvc_with_default_extension(*st.fd, ".pdb");
     // cl.exe adds to an existing PDB: what it holds afterwards is not this compile's alone.
     if (stat_file(absolute_from(st.inv.cwd, pdb))) return NotCacheable{"pdb file exists"};
     job.outputs.push_back({"pdb", pdb, true});
   }
   if (st.fa && !st.listing) return NotCacheable{"/Fa without /FA"};
   if (st.listing) job.outputs.push_back({"asm", msvc_object_name(job.input, st.fa.value_or(""), ".asm"), true});
-  if (job.clang_deps) job.outputs.push_back({"d", st.clang_mf.value_or(stem_with(job.input, ".d")), true});
+  if (job.clang_deps) job.outputs.push_back({"d", st.clang_mf.value_or(msvc_with_extension(msvc_file_part(job.input), ".d")), true});
   if (st.source_deps && st.dialect.writes_source_dependencies) {
     if (st.source_deps->empty() || st.source_deps->back() == '/' || st.source_deps->back() == '\\' || *st.source_deps == "-") {
       return NotCacheable{"/sourceDependencies"};

@@ -6,6 +6,7 @@
 
 #include "cache/storage_backend.hpp"
 #include "net/azure_sharedkey.hpp"
+#include "net/sigv4.hpp"
 #include "util/strings.hpp"
 
 namespace sccache {
@@ -25,26 +26,6 @@ std::string describe(const HttpResponse& r) {
 
 StorageFailure failure_of(long status) {  // NOLINT(google-runtime-int): libcurl's type
   return status == 401 || status == 403 ? StorageFailure::denied : StorageFailure::unavailable;
-}
-
-// Percent-encodes all but unreserved characters and '/'.
-std::string encode_path(std::string_view path) {
-  static const char* const hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : path) {
-    if (std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += {'%', hex[c >> 4], hex[c & 15]};
-    }
-  }
-  return out;
-}
-
-std::string normalized_prefix(std::string prefix) {
-  while (!prefix.empty() && prefix.front() == '/') prefix.erase(0, 1);
-  if (!prefix.empty() && prefix.back() != '/') prefix += '/';
-  return prefix;
 }
 
 }  // namespace
@@ -88,7 +69,7 @@ Expected<std::unique_ptr<AzureStorage>> AzureStorage::create(const AzureConfig& 
   if (config.container.empty()) return storage_error(StorageFailure::misconfigured, "SCCACHE_AZURE_BLOB_CONTAINER is empty");
   SCCACHE_TRY(http, HttpClient::create(HttpOptions{timeouts.connect, timeouts.io}));
   return std::unique_ptr<AzureStorage>(
-      new AzureStorage(std::move(*account), config.container, normalized_prefix(config.key_prefix), std::move(http)));
+      new AzureStorage(std::move(*account), config.container, normalized_key_prefix(config.key_prefix), std::move(http)));
 }
 
 AzureStorage::AzureStorage(AzureAccount account, std::string container, std::string prefix, std::unique_ptr<HttpClient> http)
@@ -103,14 +84,11 @@ std::string AzureStorage::location() const {
          (prefix_.empty() ? "" : ", prefix: " + prefix_);
 }
 
-std::string AzureStorage::blob_name(const std::string& key) const {
-  if (key.size() < 3) return prefix_ + key;
-  return prefix_ + key.substr(0, 1) + "/" + key.substr(1, 1) + "/" + key.substr(2, 1) + "/" + key;
-}
+std::string AzureStorage::blob_name(const std::string& key) const { return sharded_object_name(prefix_, key); }
 
 Expected<HttpResponse> AzureStorage::send(const std::string& method, const std::string& key, const std::string& body) {
-  const std::string blob = encode_path(blob_name(key));
-  azure::SignedRequest signed_req{method, path_ + "/" + encode_path(container_) + "/" + blob, {}, {}, body.size()};
+  const std::string blob = aws::uri_encode(blob_name(key), false);
+  azure::SignedRequest signed_req{method, path_ + "/" + aws::uri_encode(container_, true) + "/" + blob, {}, {}, body.size()};
   auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
   signed_req.headers = {{"x-ms-date", azure::http_date(now.count())}, {"x-ms-version", std::string(kApiVersion)}};
   if (method == "PUT") {
@@ -120,7 +98,7 @@ Expected<HttpResponse> AzureStorage::send(const std::string& method, const std::
   }
   HttpRequest req;
   req.method = method;
-  req.url = account_.blob_endpoint + "/" + encode_path(container_) + "/" + blob;
+  req.url = account_.blob_endpoint + "/" + aws::uri_encode(container_, true) + "/" + blob;
   req.headers = signed_req.headers;
   req.body = body;
   if (!account_.sas.empty()) {

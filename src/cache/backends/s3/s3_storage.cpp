@@ -106,10 +106,7 @@ Expected<std::optional<aws::Credentials>> find_aws_credentials(const EnvMap& env
 
 Expected<S3Target> s3_target(const S3Config& config) {
   S3Target t;
-  std::string prefix = config.key_prefix;
-  while (!prefix.empty() && prefix.front() == '/') prefix.erase(0, 1);
-  while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
-  t.key_prefix = prefix.empty() ? "" : prefix + "/";
+  t.key_prefix = normalized_key_prefix(config.key_prefix);
   bool vhost = false;
   if (!config.endpoint) {
     t.scheme = config.use_ssl.value_or(true) ? "https" : "http";
@@ -161,10 +158,7 @@ std::string S3Storage::location() const {
          (target_.key_prefix.empty() ? "" : ", prefix: " + target_.key_prefix);
 }
 
-std::string S3Storage::object_name(const std::string& key) const {
-  if (key.size() < 3) return target_.key_prefix + key;
-  return target_.key_prefix + key.substr(0, 1) + "/" + key.substr(1, 1) + "/" + key.substr(2, 1) + "/" + key;
-}
+std::string S3Storage::object_name(const std::string& key) const { return sharded_object_name(target_.key_prefix, key); }
 
 Expected<HttpResponse> S3Storage::send(const std::string& method, const std::string& key, const std::string& body) {
   std::string path = target_.path_prefix + "/" + object_name(key);

@@ -22,12 +22,6 @@ std::string describe(const HttpResponse& r) {
   return "HTTP " + std::to_string(r.status) + (body.empty() ? "" : ": " + trim(body));
 }
 
-// "dir/sub" -> "dir/sub/"; leading slashes dropped.
-std::string normalized_prefix(std::string prefix) {
-  while (!prefix.empty() && prefix.front() == '/') prefix.erase(0, 1);
-  if (!prefix.empty() && prefix.back() != '/') prefix += '/';
-  return prefix;
-}
 
 }  // namespace
 
@@ -45,7 +39,7 @@ Expected<std::unique_ptr<WebdavStorage>> WebdavStorage::create(const WebdavConfi
   while (!base.empty() && base.back() == '/') base.pop_back();
   SCCACHE_TRY(http, HttpClient::create(HttpOptions{timeouts.connect, timeouts.io}));
   return std::unique_ptr<WebdavStorage>(
-      new WebdavStorage(config, std::move(base), normalized_prefix(config.key_prefix), std::move(http)));
+      new WebdavStorage(config, std::move(base), normalized_key_prefix(config.key_prefix), std::move(http)));
 }
 
 WebdavStorage::WebdavStorage(WebdavConfig config, std::string base, std::string prefix, std::unique_ptr<HttpClient> http)
@@ -61,10 +55,7 @@ std::string WebdavStorage::location() const {
   return "WebDAV, endpoint: " + base_ + (prefix_.empty() ? "" : ", prefix: " + prefix_);
 }
 
-std::string WebdavStorage::object_path(const std::string& key) const {
-  if (key.size() < 3) return prefix_ + key;
-  return prefix_ + key.substr(0, 1) + "/" + key.substr(1, 1) + "/" + key.substr(2, 1) + "/" + key;
-}
+std::string WebdavStorage::object_path(const std::string& key) const { return sharded_object_name(prefix_, key); }
 
 Expected<HttpResponse> WebdavStorage::send(const std::string& method, const std::string& path, const std::string& body) {
   HttpRequest req;
