@@ -30,7 +30,11 @@ struct FileDigest {
   bool too_new;              // modified moments ago: unsafe to record
   int64_t mtime_ns;
   int64_t ctime_ns;
-  bool has_include_test = false;  // uses __has_include: an absent header decides too
+  // Header names the file tests with __has_include("x") / <x> (and _next): where each would be
+  // found decides too, present or absent. `opaque_include_test`: a test whose name is not
+  // literal (a macro), so the paths it looks at cannot be known.
+  std::vector<std::string> tested_headers;
+  bool opaque_include_test = false;
 };
 
 class FileDigests {

@@ -2,12 +2,54 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <string_view>
+
 #include "util/hash.hpp"
 
 namespace sccache {
 
 namespace {
 constexpr int64_t kTooNewNs = 2'000'000'000;
+
+// `#define __has_include(x) 0` (a fallback for old compilers, as in abseil's span.h) names
+// no header: it is a definition, not a test.
+bool defines_the_macro(std::string_view text, size_t at) {
+  size_t line = text.rfind('\n', at);
+  std::string_view head = text.substr(line == std::string_view::npos ? 0 : line + 1, at - (line == std::string_view::npos ? 0 : line + 1));
+  std::string squeezed;
+  for (char c : head) {
+    if (c != ' ' && c != '\t') squeezed += c;
+  }
+  return squeezed == "#define";
+}
+
+// The names tested by `__has_include(...)` and `__has_include_next(...)`; `defined(__has_include)`
+// and `#ifdef __has_include` test the feature, not a header.
+void scan_include_tests(std::string_view text, FileDigest& d) {
+  constexpr std::string_view kWord = "__has_include";
+  auto skip_space = [&](size_t i) {
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+    return i;
+  };
+  for (size_t at = text.find(kWord); at != std::string_view::npos; at = text.find(kWord, at + 1)) {
+    size_t i = at + kWord.size();
+    if (text.compare(i, 5, "_next") == 0) i += 5;
+    i = skip_space(i);
+    if (i >= text.size() || text[i] != '(' || defines_the_macro(text, at)) continue;
+    i = skip_space(i + 1);
+    char close = i < text.size() && text[i] == '"' ? '"' : i < text.size() && text[i] == '<' ? '>' : 0;
+    size_t end = close ? text.find_first_of(std::string{close, '\n'}, i + 1) : std::string_view::npos;
+    if (end == std::string_view::npos || text[end] != close || end == i + 1) {
+      d.opaque_include_test = true;
+      continue;
+    }
+    std::string name(text.substr(i + 1, end - i - 1));
+    if (std::find(d.tested_headers.begin(), d.tested_headers.end(), name) == d.tested_headers.end()) {
+      d.tested_headers.push_back(std::move(name));
+    }
+  }
+}
 
 int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -30,7 +72,7 @@ std::optional<FileDigest> FileHashCache::digest(const std::string& path) {
   d.digest = sha256_hex(*content);
   d.has_time_macros = content->find("__DATE__") != std::string::npos || content->find("__TIME__") != std::string::npos ||
                       content->find("__TIMESTAMP__") != std::string::npos;
-  d.has_include_test = content->find("__has_include") != std::string::npos;
+  scan_include_tests(*content, d);
   d.mtime_ns = st->mtime_ns;
   d.ctime_ns = st->ctime_ns;
   d.too_new = !after || !(*after == *st) || st->mtime_ns > before - kTooNewNs || st->ctime_ns > before - kTooNewNs;

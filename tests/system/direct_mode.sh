@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Direct mode (no preprocessor run on a hit) never gives a stale result: a changed header, a new
 # header that shadows the one found before (top-level or in a subdirectory, quote or angle
-# include), a removed header, __DATE__ users, and SCCACHE_DIRECT=false are all checked against
-# plain compiles. Files are aged past the 2-second settle window with `sleep`, as a user's
+# include), a removed header, a header tested by __has_include (present, absent, through a
+# macro), __DATE__ users, and SCCACHE_DIRECT=false are all checked against plain compiles. Files are aged past the 2-second settle window with `sleep`, as a user's
 # sources would be.
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -108,15 +108,32 @@ for cc in gcc clang; do
   check "$cc-inc-cwd" "${iargs[@]}"
   rm -f conf.h
 
-  log "$cc: a source testing __has_include for an absent header is never served from a manifest"
-  printf '#if __has_include("opt.h")\n#include "opt.h"\n#endif\n#ifndef OPT\n#define OPT 0\n#endif\nint o = OPT;\n' >src/o.c
+  log "$cc: __has_include of an absent header: direct hits, and a miss once the header appears"
+  printf '#if __has_include("opt.h")\n#include "opt.h"\n#endif\n#if __has_include(<lib/ext.h>)\n#define EXT 1\n#else\n#define EXT 0\n#endif\n#ifndef OPT\n#define OPT 0\n#endif\nint o = OPT + EXT;\n' >src/o.c
+  sleep 2.2
+  hargs=("$cc" -Iinc1 -Iinc2 -c src/o.c)
+  check "$cc-hasinc-1" "${hargs[@]}"
+  check_direct "$cc-hasinc-2" "${hargs[@]}"
+  echo '#define OPT 7' >src/opt.h
+  check "$cc-hasinc-created" "${hargs[@]}"
+  rm -f src/opt.h
+  sleep 2.2
+  check "$cc-hasinc-removed" "${hargs[@]}"
+  check_direct "$cc-hasinc-removed-settled" "${hargs[@]}"
+  log "$cc: __has_include(<...>) answered by a header new in a later search dir (never included)"
+  mkdir -p inc2/lib && : >inc2/lib/ext.h
+  check "$cc-hasinc-angle" "${hargs[@]}"
+  rm -rf inc2/lib
+
+  log "$cc: __has_include through a macro is never served from a manifest"
+  printf '#define HAS(x) __has_include(x)\n#if HAS("opt2.h")\nint p = 1;\n#else\nint p = 0;\n#endif\n' >src/p.c
   sleep 2.2
   before=$(direct_hits)
-  for i in 1 2 3; do check "$cc-hasinc-$i" "$cc" -Isrc -c src/o.c; done
-  expect_eq "$(direct_hits)" "$before" "$cc: direct hits for a __has_include user"
-  echo '#define OPT 7' >src/opt.h
-  check "$cc-hasinc-created" "$cc" -Isrc -c src/o.c
-  rm -f src/opt.h
+  for i in 1 2 3; do check "$cc-hasmacro-$i" "$cc" -Isrc -c src/p.c; done
+  expect_eq "$(direct_hits)" "$before" "$cc: direct hits for a __has_include macro user"
+  : >src/opt2.h
+  check "$cc-hasmacro-created" "$cc" -Isrc -c src/p.c
+  rm -f src/opt2.h
 
   log "$cc: SCCACHE_DIRECT=false never uses manifests"
   cd ..

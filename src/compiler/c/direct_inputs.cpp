@@ -43,12 +43,27 @@ std::set<std::string> shadowing_candidates(const std::vector<std::string>& files
   return candidates;
 }
 
+bool installed(const std::string& path) { return path.rfind("/usr/", 0) == 0; }
+
+// Every path a `__has_include` of `name` may look at: each search directory and each directory
+// searched for quote includes (both forms, to be safe); an absolute name is itself.
+void add_tested_paths(const std::string& name, const std::vector<std::string>& search,
+                      const std::vector<std::string>& user_dirs, std::set<std::string>& out) {
+  if (!name.empty() && name[0] == '/') {
+    out.insert(name);
+    return;
+  }
+  for (const auto& d : search) out.insert(join_path(d, name));
+  for (const auto& u : user_dirs) out.insert(join_path(u, name));
+}
+
 // Why a file cannot be recorded (nullptr: it can): a manifest checks contents, and these depend
-// on more (the clock, a header's absence); installed headers under /usr may test for headers.
+// on more (the clock, a header tested for by a name not written out); installed headers under
+// /usr are trusted not to change what they test for.
 const char* unrecordable(const std::optional<FileDigest>& d, const std::string& path, int64_t limit) {
   if (!d) return "unreadable";
   if (d->has_time_macros) return "using __DATE__/__TIME__";
-  if (d->has_include_test && path.rfind("/usr/", 0) != 0) return "using __has_include";
+  if (d->opaque_include_test && !installed(path)) return "using __has_include with a macro";
   if (d->too_new || d->mtime_ns >= limit || d->ctime_ns >= limit) return "too new";
   return nullptr;
 }
@@ -63,6 +78,7 @@ std::optional<RecordedInputs> c_recorded_inputs(const std::string& input, const 
   // Quote includes search the including file's directory first. Directories of installed
   // headers (/usr/...) are left out: they hold system headers that include with <...>.
   std::vector<std::string> user_dirs;
+  std::vector<std::string> tested;  // header names tested by __has_include in files not installed
   for (const auto& f : files) {
     auto d = digests.digest(f);
     if (const char* why = unrecordable(d, f, limit)) {
@@ -70,8 +86,9 @@ std::optional<RecordedInputs> c_recorded_inputs(const std::string& input, const 
       return std::nullopt;
     }
     out.files.emplace_back(f, d->digest);
+    if (!installed(f)) tested.insert(tested.end(), d->tested_headers.begin(), d->tested_headers.end());
     std::string dir = dirname_of(f);
-    if (dir.rfind("/usr/", 0) != 0 && std::find(user_dirs.begin(), user_dirs.end(), dir) == user_dirs.end()) {
+    if (!installed(dir) && std::find(user_dirs.begin(), user_dirs.end(), dir) == user_dirs.end()) {
       user_dirs.push_back(dir);
     }
   }
@@ -84,7 +101,11 @@ std::optional<RecordedInputs> c_recorded_inputs(const std::string& input, const 
     if (st && (st->mtime_ns >= limit || st->ctime_ns >= limit)) return std::nullopt;
     out.paths.emplace_back(m, st ? st->mtime_ns : -1);
   }
-  for (const auto& c : shadowing_candidates(files, key.search_dirs, user_dirs, key.includer_stack_search)) {
+  auto candidates = shadowing_candidates(files, key.search_dirs, user_dirs, key.includer_stack_search);
+  // Where a tested header is, or is not, decides the result as much as any included file does.
+  for (const auto& name : tested) add_tested_paths(name, key.search_dirs, user_dirs, candidates);
+  for (const auto& f : files) candidates.erase(f);
+  for (const auto& c : candidates) {
     auto st = stat_file(c);
     if (st && (st->mtime_ns >= limit || st->ctime_ns >= limit)) {
       spdlog::debug("direct mode: not recording, {} changed moments ago", c);
