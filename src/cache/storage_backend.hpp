@@ -32,5 +32,6 @@ extern const StorageBackend kRedisBackend;
 extern const StorageBackend kMemcachedBackend;
 extern const StorageBackend kWebdavBackend;
 extern const StorageBackend kAzureBackend;
+extern const StorageBackend kGcsBackend;
 
 }  // namespace sccache

@@ -18,12 +18,6 @@ std::unique_ptr<Storage> guarded(std::unique_ptr<Storage> inner) {
   return std::make_unique<GuardedStorage>(std::move(inner));
 }
 
-// The backend's configured mode; GCS is read-only unless told READ_WRITE, as in sccache.
-bool configured_read_only(const RemoteCacheConfig& remote, std::string_view section) {
-  if (auto it = remote.read_only.find(section); it != remote.read_only.end()) return it->second;
-  return section == "gcs";
-}
-
 }  // namespace
 
 namespace {
@@ -32,7 +26,7 @@ namespace {
 Expected<std::unique_ptr<Storage>> open_backend(const StorageBackend& backend, const Config& config, const EnvMap& env,
                                                 const RemoteTimeouts& timeouts) {
   SCCACHE_TRY(storage, backend.create(config, env, timeouts));
-  if (configured_read_only(config.remote, backend.section) && !storage->read_only()) {
+  if (config.remote.is_read_only(backend.section) && !storage->read_only()) {
     spdlog::info("cache storage: {} is read-only (rw_mode)", backend.name);
     storage = std::make_unique<ReadOnlyStorage>(std::move(storage));
   }

@@ -121,21 +121,27 @@ Status apply_memcached(Config& cfg, const toml::table& mc) {
   return Ok{};
 }
 
+// sccache 0.2.10's keys (`url`: the credentials URL) and newest sccache's (`deprecated_url`,
+// `oauth_url`, `key_prefix`); `endpoint` is ours, for a GCS-compatible server.
 Status apply_gcs(Config& cfg, const toml::table& gcs) {
-  SCCACHE_TRY_STATUS(check_keys(gcs, "cache.gcs.", {"bucket", "cred_path", "url", "rw_mode"}));
-  SCCACHE_TRY(bucket, opt_string(gcs, "cache.gcs.", "bucket"));
-  SCCACHE_TRY(cred, opt_string(gcs, "cache.gcs.", "cred_path"));
-  SCCACHE_TRY(url, opt_string(gcs, "cache.gcs.", "url"));
+  SCCACHE_TRY_STATUS(check_keys(gcs, "cache.gcs.", {"bucket", "cred_path", "url", "deprecated_url", "oauth_url",
+                                                    "key_prefix", "endpoint", "rw_mode"}));
+  GcsConfig c;
+  const std::pair<const char*, std::string*> fields[] = {
+      {"bucket", &c.bucket},        {"cred_path", &c.key_path},        {"url", &c.credentials_url},
+      {"oauth_url", &c.oauth_url},  {"deprecated_url", &c.credentials_url}, {"key_prefix", &c.key_prefix},
+      {"endpoint", &c.endpoint}};
+  for (const auto& [name, field] : fields) {
+    SCCACHE_TRY(value, opt_string(gcs, "cache.gcs.", name));
+    if (value) *field = *value;
+  }
   SCCACHE_TRY(mode, opt_string(gcs, "cache.gcs.", "rw_mode"));
-  if (!bucket) return make_error("configuration key `cache.gcs.bucket` is required");
+  if (c.bucket.empty()) return make_error("configuration key `cache.gcs.bucket` is required");
   if (!mode) return make_error("configuration key `cache.gcs.rw_mode` is required");
   if (*mode != "READ_ONLY" && *mode != "READ_WRITE") {
     return make_error("configuration key `cache.gcs.rw_mode` must be \"READ_ONLY\" or \"READ_WRITE\"");
   }
-  cfg.remote.gcs_bucket = bucket;
-  cfg.remote.gcs_cred_path = cred;
-  cfg.remote.gcs_url = url;
-  cfg.remote.gcs_rw_mode = mode;
+  cfg.remote.gcs = c;
   return Ok{};
 }
 
@@ -381,6 +387,24 @@ Status apply_azure_env(Config& cfg, const EnvMap& env) {
   return Ok{};
 }
 
+// Each SCCACHE_GCS_* setting replaces the file's; SCCACHE_GCS_BUCKET selects GCS without a file.
+void apply_gcs_env(Config& cfg, const EnvMap& env) {
+  auto bucket = get(env, "SCCACHE_GCS_BUCKET");
+  if (bucket && !bucket->empty()) {
+    if (!cfg.remote.gcs) cfg.remote.gcs = GcsConfig{};
+    cfg.remote.gcs->bucket = *bucket;
+  }
+  if (!cfg.remote.gcs) return;
+  GcsConfig& c = *cfg.remote.gcs;
+  const std::pair<const char*, std::string*> vars[] = {
+      {"SCCACHE_GCS_KEY_PREFIX", &c.key_prefix},   {"SCCACHE_GCS_KEY_PATH", &c.key_path},
+      {"SCCACHE_GCS_CREDENTIALS_URL", &c.credentials_url}, {"SCCACHE_GCS_OAUTH_URL", &c.oauth_url},
+      {"SCCACHE_GCS_ENDPOINT", &c.endpoint}};
+  for (const auto& [var, field] : vars) {
+    if (auto v = get(env, var); v && !v->empty()) *field = *v;
+  }
+}
+
 // Env replaces the file's [cache.webdav] as a whole when SCCACHE_WEBDAV_ENDPOINT is set.
 void apply_webdav_env(Config& cfg, const EnvMap& env) {
   auto endpoint = get(env, "SCCACHE_WEBDAV_ENDPOINT");
@@ -439,7 +463,7 @@ Status apply_env(Config& cfg, const EnvMap& env) {
     cfg.remote.memcached_origin = "SCCACHE_MEMCACHED";
   }
   SCCACHE_TRY_STATUS(apply_s3_env(cfg, env));
-  if (auto v = get(env, "SCCACHE_GCS_BUCKET"); v && !v->empty()) cfg.remote.gcs_bucket = *v;
+  apply_gcs_env(cfg, env);
   apply_webdav_env(cfg, env);
   SCCACHE_TRY_STATUS(apply_azure_env(cfg, env));
   SCCACHE_TRY_STATUS(apply_storage_modes_env(cfg, env));

@@ -44,19 +44,35 @@ struct AzureConfig {
   std::string key_prefix;
 };
 
+// Google Cloud Storage (SPEC 5.6, newest sccache's SCCACHE_GCS_*): a bucket, and at most one
+// way to get an OAuth token (a service-account key file wins over a credentials URL, which wins
+// over an OAuth token URL); none: anonymous requests (a public bucket).
+struct GcsConfig {
+  std::string bucket;
+  std::string key_prefix;
+  std::string key_path;         // service-account JSON key file
+  std::string credentials_url;  // GET -> {"accessToken","expireTime"} (Taskcluster; deprecated)
+  std::string oauth_url;        // GET -> {"access_token","expires_in"} (e.g. the GCE metadata server)
+  std::string endpoint;         // the JSON API's base URL; default https://www.googleapis.com
+};
+
 struct RemoteCacheConfig {
   std::optional<S3Config> s3;
   std::optional<std::string> redis_url;
   std::string redis_origin;
   std::optional<std::string> memcached_url;
   std::string memcached_origin;
-  std::optional<std::string> gcs_bucket, gcs_cred_path, gcs_url, gcs_rw_mode;
+  std::optional<GcsConfig> gcs;
   std::optional<AzureConfig> azure;
   std::optional<WebdavConfig> webdav;
   // Backends used for reads only, by their `[cache.<name>]` section name: `rw_mode = "READ_ONLY"`
   // there, or SCCACHE_<NAME>_RW_MODE=READ_ONLY (newest sccache's names). GCS is read-only unless
   // told READ_WRITE, as in sccache.
   std::map<std::string, bool, std::less<>> read_only;
+  [[nodiscard]] bool is_read_only(std::string_view section) const {
+    auto it = read_only.find(section);
+    return it != read_only.end() ? it->second : section == "gcs";
+  }
   // A multi-level chain (SCCACHE_MULTILEVEL_CHAIN / [cache.multilevel] chain), fastest first:
   // section names (disk, s3, redis, memcached, gcs, azure, webdav), each configured as usual.
   std::vector<std::string> multilevel_chain;

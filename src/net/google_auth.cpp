@@ -4,6 +4,9 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include <cctype>
+#include <cstdio>
+#include <ctime>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -73,13 +76,59 @@ Expected<AccessToken> parse_token_response(std::string_view body, int64_t now) {
   if (doc.is_discarded() || !doc.is_object()) return make_error("the token response is not a JSON object");
   auto token = doc.find("access_token");
   if (token == doc.end() || !token->is_string() || token->get<std::string>().empty()) {
-    auto err = doc.find("error");
-    return make_error("the token response has no access_token" +
-                      (err != doc.end() && err->is_string() ? " (error: " + err->get<std::string>() + ")" : std::string()));
+    std::string why;
+    for (const char* name : {"error", "error_description"}) {
+      auto it = doc.find(name);
+      if (it != doc.end() && it->is_string()) why += (why.empty() ? "" : ": ") + it->get<std::string>();
+    }
+    return make_error("the token response has no access_token" + (why.empty() ? std::string() : " (" + why + ")"));
   }
   auto expires = doc.find("expires_in");
   int64_t secs = expires != doc.end() && expires->is_number_integer() ? expires->get<int64_t>() : 3600;
   return AccessToken{token->get<std::string>(), now + secs};
+}
+
+Expected<int64_t> parse_rfc3339(std::string_view text) {
+  std::string t(text);
+  std::tm tm{};
+  int consumed = 0;
+  if (std::sscanf(t.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                  &tm.tm_sec, &consumed) != 6 ||
+      consumed != 19) {
+    return make_error("`" + t + "` is not an RFC 3339 time");
+  }
+  size_t i = 19;
+  if (i < t.size() && t[i] == '.') {
+    ++i;
+    while (i < t.size() && std::isdigit(static_cast<unsigned char>(t[i])) != 0) ++i;
+  }
+  int64_t offset = 0;
+  if (i < t.size() && (t[i] == '+' || t[i] == '-')) {
+    int hh = 0;
+    int mm = 0;
+    if (std::sscanf(t.c_str() + i + 1, "%2d:%2d", &hh, &mm) != 2 || t.size() != i + 6) {
+      return make_error("`" + t + "` has a malformed UTC offset");
+    }
+    offset = (t[i] == '+' ? 1 : -1) * (hh * 3600 + mm * 60);
+  } else if (i + 1 != t.size() || (t[i] != 'Z' && t[i] != 'z')) {
+    return make_error("`" + t + "` has no time zone (Z or +hh:mm)");
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<int64_t>(timegm(&tm)) - offset;
+}
+
+Expected<AccessToken> parse_credentials_response(std::string_view body) {
+  auto doc = nlohmann::json::parse(body, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return make_error("the credentials response is not a JSON object");
+  auto token = doc.find("accessToken");
+  auto expiry = doc.find("expireTime");
+  if (token == doc.end() || !token->is_string() || token->get<std::string>().empty()) {
+    return make_error("the credentials response has no accessToken");
+  }
+  if (expiry == doc.end() || !expiry->is_string()) return make_error("the credentials response has no expireTime");
+  SCCACHE_TRY(at, parse_rfc3339(expiry->get<std::string>()));
+  return AccessToken{token->get<std::string>(), at};
 }
 
 }  // namespace sccache::google

@@ -34,7 +34,14 @@ struct AccessToken {
   std::string token;
   int64_t expires_at = 0;  // seconds since the epoch
 };
-// {"access_token": ..., "expires_in": N, ...}; error names what is missing.
+// {"access_token": ..., "expires_in": N, ...}; error names what is missing (and the endpoint's
+// `error` / `error_description`).
 Expected<AccessToken> parse_token_response(std::string_view body, int64_t now);
+
+// A Taskcluster-style credentials URL's reply: {"accessToken": ..., "expireTime": "<RFC 3339>"}.
+Expected<AccessToken> parse_credentials_response(std::string_view body);
+
+// Seconds since the epoch of an RFC 3339 time (`2026-12-03T20:15:00Z`, `...00.123+01:00`).
+Expected<int64_t> parse_rfc3339(std::string_view text);
 
 }  // namespace sccache::google

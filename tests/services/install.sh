@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the npm packages the system tests use as servers (see package.json: the S3 server
-# @20minutes/s3rver, started through s3-server.js, and Azurite for Azure Blob, whose containers
-# azure-container.js creates) into tests/services/node_modules, exactly as
-# pinned by package-lock.json. Idempotent: does nothing when node_modules is newer than the
-# lock file. Exit 0 when node_modules is ready, non-zero (with the reason) otherwise.
+# @20minutes/s3rver, started through s3-server.js, Azurite for Azure Blob, whose containers
+# azure-container.js creates, and firebase-tools, whose storage emulator gcs-emulator.js starts)
+# into tests/services/node_modules, exactly as pinned by package-lock.json. Idempotent: does
+# nothing when node_modules was installed from this very lock file. Exit 0 when node_modules is ready, non-zero (with the reason) otherwise.
 #   bash tests/services/install.sh
 set -euo pipefail
 
@@ -20,9 +20,12 @@ command -v node >/dev/null 2>&1 || die "node not found on PATH (install Node.js 
 command -v npm >/dev/null 2>&1 || die "npm not found on PATH (install it, e.g. apt-get install npm)"
 [[ -f package-lock.json ]] || die "$dir/package-lock.json is missing"
 
-# npm ci writes node_modules/.package-lock.json last; it is the marker of a finished install.
-marker=node_modules/.package-lock.json
-if [[ -d node_modules && -f $marker && ! package-lock.json -nt $marker && ! package.json -nt $marker ]]; then
+# After a finished install the lock file's SHA-256 is written to $marker: node_modules is
+# up to date exactly when that matches (timestamps are not enough: `npm install
+# --package-lock-only` rewrites node_modules/.package-lock.json without installing anything).
+marker=node_modules/.sccache-installed-lock.sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [[ -f $marker && $(cat "$marker") == "$want" ]]; then
   say "node_modules is up to date with package-lock.json; nothing to do"
   exit 0
 fi
@@ -37,10 +40,10 @@ say "running: npm ci --no-audit --no-fund (in $dir)"
 if ! npm ci --no-audit --no-fund; then
   die "npm ci failed (see npm's messages above); the S3 system tests will skip until it succeeds"
 fi
-[[ -f $marker ]] || die "npm ci succeeded but $dir/$marker is missing"
-# npm ci keeps the files' timestamps from the tarballs; make the marker newer than the lock.
-touch "$marker"
 node -e "require('@20minutes/s3rver')" ||
   die "node cannot load @20minutes/s3rver from $dir/node_modules after the install"
 [[ -f node_modules/azurite/dist/src/blob/main.js ]] || die "Azurite's blob server is missing from $dir/node_modules after the install"
+[[ -f node_modules/firebase-tools/lib/emulator/storage/server.js ]] ||
+  die "the firebase storage emulator (firebase-tools) is missing from $dir/node_modules after the install"
+echo "$want" >"$marker"
 say "done: $(node -p "require('@20minutes/s3rver/package.json').name + '@' + require('@20minutes/s3rver/package.json').version") installed in $dir/node_modules"

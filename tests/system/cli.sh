@@ -28,7 +28,7 @@ for word in --show-stats --zero-stats --start-server --stop-server --stats-forma
 done
 grep -qi 'usage' "$RUNS/help.out" || fail "--help shows no usage line"
 # The feature list comes from the storage backend table: what is built says true.
-for feature in "S3:        true" "Redis:     true" "Memcached: true" "GCS:       false" "Azure:     true"; do
+for feature in "S3:        true" "Redis:     true" "Memcached: true" "GCS:       true" "Azure:     true"; do
   grep -qx "    $feature" "$RUNS/help.out" || fail "--help features: no '$feature' in: $(sed -n '/Enabled/,$p' "$RUNS/help.out")"
 done
 run_to h "$SCCACHE_BIN" -h

@@ -21,17 +21,9 @@ export SCCACHE_AZURE_CONNECTION_STRING=$AZ_CONN SCCACHE_AZURE_BLOB_CONTAINER=scc
 start_sccache_server a
 expect_eq "$(stat_json .cache_location)" "Azure, container: BlobContainer(url=$AZ_ENDPOINT/sccache-cache/), prefix: ci/cache/" "cache_location"
 start_sccache_server b
-for cc in "${C_COMPILERS[@]}"; do
-  log "$cc: miss on server a, hit on server b"
-  shared_compile "src/shared_$cc.c" "shared_$cc.o" "$cc" -O1
-done
-shared_compile src/shared.c shared.o gcc -g
+shared_compiles
 expect_ge "$(az_requests PUT)" 3 "PUT requests Azurite saw"
-for inst in a b; do
-  use_sccache "$inst"
-  expect_eq "$(stat_json "$J_ERRORS")" 0 "cache_errors of server $inst"
-  expect_eq "$(stat_json "$J_WERR")" 0 "cache_write_errors of server $inst"
-done
+expect_no_cache_errors
 expect_secret_hidden "$AZ_DEV_KEY" "account key"
 
 log "the same settings from [cache.azure] in the config file"

@@ -48,11 +48,7 @@ use_sccache b
 for ((i = 0; i < 12; i += 3)); do
   compile_check hit --out "spread_$i.o" -- gcc -c "src/spread_$i.c" -o "spread_$i.o"
 done
-for inst in a b; do
-  use_sccache "$inst"
-  expect_eq "$(stat_json "$J_ERRORS")" 0 "cache_errors of server $inst (no backend trouble yet)"
-  expect_eq "$(stat_json "$J_WERR")" 0 "cache_write_errors of server $inst"
-done
+expect_no_cache_errors "no backend trouble yet"
 
 log "invalid SCCACHE_MEMCACHED: the server does not start and says why"
 expect_start_failure bad SCCACHE_MEMCACHED=foo

@@ -33,11 +33,7 @@ for cc in "${C_COMPILERS[@]}"; do
   compile_check hit --out shared.o -- "$cc" -g -c src/shared.c -o shared.o
 done
 (($(redis_cli -n 0 DBSIZE) > 0)) || fail "no keys in Redis db 0 after cache writes"
-for inst in a b; do
-  use_sccache "$inst"
-  expect_eq "$(stat_json "$J_ERRORS")" 0 "cache_errors of server $inst (no backend trouble yet)"
-  expect_eq "$(stat_json "$J_WERR")" 0 "cache_write_errors of server $inst"
-done
+expect_no_cache_errors "no backend trouble yet"
 
 log "Redis wins over Memcached when both are set"
 SCCACHE_MEMCACHED="tcp://127.0.0.1:$(fresh_port)" start_sccache_server both

@@ -80,20 +80,12 @@ export SCCACHE_WEBDAV_USERNAME=$DAV_USER SCCACHE_WEBDAV_PASSWORD=$DAV_PASS
 start_sccache_server a
 expect_eq "$(stat_json .cache_location)" "WebDAV, endpoint: http://127.0.0.1:$DAV_PORT, prefix: ci/cache/" "cache_location"
 start_sccache_server b
-for cc in "${C_COMPILERS[@]}"; do
-  log "$cc: miss on server a, hit on server b"
-  shared_compile "src/shared_$cc.c" "shared_$cc.o" "$cc" -O1
-done
-shared_compile src/shared.c shared.o gcc -g
+shared_compiles
 n=$(objects)
 ((n >= 3)) || fail "expected at least 3 objects on the WebDAV server, found $n"
 bad=$(find "$NGX_DIR/data" -type f | grep -Ev "/ci/cache/[0-9a-f]/[0-9a-f]/[0-9a-f]/[0-9a-f]{64}$" || true)
 [[ -z $bad ]] || fail "objects outside <prefix>/k0/k1/k2/<key>: $bad"
-for inst in a b; do
-  use_sccache "$inst"
-  expect_eq "$(stat_json "$J_ERRORS")" 0 "cache_errors of server $inst"
-  expect_eq "$(stat_json "$J_WERR")" 0 "cache_write_errors of server $inst"
-done
+expect_no_cache_errors
 expect_secret_hidden "$DAV_PASS" "WebDAV password"
 
 log "the same settings from [cache.webdav] in the config file"

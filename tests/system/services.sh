@@ -38,17 +38,7 @@
 #   mc_cmd NAME COMMAND                  one text-protocol command, prints the raw reply
 #   mc_stat NAME STAT [GROUP]            one value of `stats [GROUP]`, e.g. `mc_stat a curr_items`,
 #                                        `mc_stat a item_size_max settings`
-# S3 (@20minutes/s3rver 5.0.0 through tests/services/s3-server.js; one at a time)
-#   require_s3rver                       skip (77) unless node and tests/services/node_modules
-#                                        exist (bash tests/services/install.sh makes the latter)
-#   start_s3rver ACCESS_KEY SECRET BUCKET...   sets S3_PORT, S3_PID, S3_DATA, S3_ENDPOINT
-#       (http://127.0.0.1:<port>). Path-style, checks SigV4 for ACCESS_KEY/SECRET (and its
-#       built-in S3RVER/S3RVER), lets unsigned requests through, creates the buckets. Objects
-#       are files: $S3_DATA/<bucket>/<key>._S3rver_object. Its log has one line per request:
-#       `METHOD /bucket/key STATUS`.
-#   restart_s3rver                       same port, args and data (objects survive)
-#   stop_s3rver [SIGNAL]                 default TERM; waits until gone and port closed
-#   s3_objects BUCKET [PREFIX]           number of objects stored under BUCKET/PREFIX
+# S3, Azure Blob and GCS emulators: cloud_services.sh (sourced below)
 # sccache server instances (for two servers sharing one backend)
 #   use_sccache NAME       switch this shell's SCCACHE_SERVER_PORT, SCCACHE_DIR and
 #       SCCACHE_ERROR_LOG to instance NAME (created on first use: own free port registered
@@ -60,6 +50,9 @@
 #       (SCCACHE_REDIS, SCCACHE_BUCKET, AWS_*...) from the environment at that moment, so
 #       export them first; a new NAME is the clean way to get a server with other settings.
 #   stop_sccache_server [NAME]  `--stop-server` on that instance (default: the current one)
+#   shared_compile SRC OUT CC ARGS...   a miss on server a, then a byte-identical hit on server b
+#   shared_compiles             shared_compile of src/shared_<cc>.c for every C compiler, then src/shared.c
+#   expect_no_cache_errors [WHY]   servers a and b counted no cache (write) errors
 # Ports
 #   reserve_port VAR         VAR=a free port no server of this test has had (call it directly)
 #   fresh_port               echo a port free now, e.g. for a URL where nothing listens
@@ -83,6 +76,8 @@
 # tests next to it (ctest leaves it out).
 
 SERVICES_NPM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../services" && pwd)
+# shellcheck source=cloud_services.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cloud_services.sh"
 
 # ---------------------------------------------------------------------------------------------
 # Ports and processes
@@ -338,115 +333,6 @@ restart_memcached() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# S3 (@20minutes/s3rver)
-
-S3_PORT=
-S3_PID=
-S3_DATA=
-S3_ENDPOINT=
-S3_ARGS=()
-
-require_s3rver() {
-  command -v node >/dev/null 2>&1 ||
-    skip "needs 'node' (Node.js) for the S3 server; install nodejs, then run: bash tests/services/install.sh"
-  [[ -f $SERVICES_NPM_DIR/node_modules/@20minutes/s3rver/package.json ]] ||
-    skip "needs the S3 server package in $SERVICES_NPM_DIR/node_modules; run: bash tests/services/install.sh"
-}
-
-start_s3rver() {
-  require_s3rver
-  (($# >= 3)) || fail "usage: start_s3rver ACCESS_KEY SECRET BUCKET..."
-  [[ -z $S3_PID ]] || fail "start_s3rver: s3rver (pid $S3_PID) is still running; stop_s3rver first"
-  S3_ARGS=("$@")
-  S3_DATA=$TEST_TMP/s3
-  [[ -n $S3_PORT ]] || reserve_port S3_PORT
-  S3_ENDPOINT=http://127.0.0.1:$S3_PORT
-  mkdir -p "$S3_DATA"
-  local logf=$TEST_TMP/server-s3rver.log
-  printf '=== %s start_s3rver %s %s\n' "$(date +%T)" "$1" "${*:3}" >>"$logf"
-  node "$SERVICES_NPM_DIR/s3-server.js" "$S3_DATA" "$S3_PORT" "$@" </dev/null >>"$logf" 2>&1 &
-  S3_PID=$!
-  track_pid "$S3_PID"
-  wait_service 30 "$S3_PID" "s3rver" "$logf" listens_as "$S3_PORT" "$S3_PID"
-  log "s3rver pid $S3_PID ready on $S3_ENDPOINT (buckets: ${*:3})"
-}
-
-stop_s3rver() {
-  local sig=${1:-TERM}
-  [[ -n $S3_PID ]] || fail "stop_s3rver: s3rver is not running"
-  stop_pid "$S3_PID" "$sig" s3rver "$TEST_TMP/server-s3rver.log"
-  wait_until 10 port_closed "$S3_PORT" || fail "port $S3_PORT still open after s3rver exited"
-  log "s3rver pid $S3_PID stopped (SIG$sig)"
-  S3_PID=
-}
-
-restart_s3rver() {
-  stop_s3rver TERM
-  start_s3rver "${S3_ARGS[@]}"
-}
-
-# s3_objects BUCKET [PREFIX]: objects stored under BUCKET/PREFIX (PREFIX like "a/" or "").
-s3_objects() {
-  local d=$S3_DATA/$1/${2:-}
-  if [[ -d $d ]]; then
-    find "$d" -type f -name '*._S3rver_object' | wc -l
-  else
-    echo 0
-  fi
-}
-
-# ---------------------------------------------------------------------------------------------
-# Azure Blob (Azurite, blob service only; it checks SharedKey)
-#   require_azurite                skip (77) unless node and Azurite in tests/services/node_modules
-#   start_azurite CONTAINER...     sets AZ_PORT, AZ_PID, AZ_ENDPOINT (http://127.0.0.1:P/devstoreaccount1),
-#                                  AZ_CONN (a connection string for it); creates the containers
-#   stop_azurite [SIGNAL]          default TERM
-#   az_requests METHOD             how many METHOD requests Azurite has logged (its --debug log)
-
-AZ_PORT=
-AZ_PID=
-AZ_ENDPOINT=
-AZ_CONN=
-AZ_DEV_KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
-
-require_azurite() {
-  command -v node >/dev/null 2>&1 || skip "needs 'node' (Node.js) for Azurite; run: bash tests/services/install.sh"
-  [[ -f $SERVICES_NPM_DIR/node_modules/azurite/dist/src/blob/main.js ]] ||
-    skip "needs Azurite in $SERVICES_NPM_DIR/node_modules; run: bash tests/services/install.sh"
-}
-
-start_azurite() {
-  require_azurite
-  [[ -z $AZ_PID ]] || fail "start_azurite: Azurite (pid $AZ_PID) is still running"
-  [[ -n $AZ_PORT ]] || reserve_port AZ_PORT
-  mkdir -p "$TEST_TMP/azurite"
-  local logf=$TEST_TMP/server-azurite.log
-  node "$SERVICES_NPM_DIR/node_modules/azurite/dist/src/blob/main.js" --blobHost 127.0.0.1 --blobPort "$AZ_PORT" \
-    --location "$TEST_TMP/azurite" --disableTelemetry --skipApiVersionCheck --silent \
-    --debug "$TEST_TMP/azurite-debug.log" </dev/null >>"$logf" 2>&1 &
-  AZ_PID=$!
-  track_pid "$AZ_PID"
-  wait_service 60 "$AZ_PID" azurite "$logf" listens_as "$AZ_PORT" "$AZ_PID"
-  AZ_ENDPOINT=http://127.0.0.1:$AZ_PORT/devstoreaccount1
-  AZ_CONN="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$AZ_DEV_KEY;BlobEndpoint=$AZ_ENDPOINT;"
-  local c
-  for c in "$@"; do
-    node "$SERVICES_NPM_DIR/azure-container.js" "$AZ_ENDPOINT" "$c" >>"$logf" 2>&1 || fail "cannot create container $c: $(tail -3 "$logf")"
-  done
-  log "azurite pid $AZ_PID ready on 127.0.0.1:$AZ_PORT (containers: $*)"
-}
-
-az_requests() { grep -c "RequestMethod=$1 " "$TEST_TMP/azurite-debug.log" 2>/dev/null || true; }
-
-stop_azurite() {
-  local sig=${1:-TERM}
-  [[ -n $AZ_PID ]] || fail "stop_azurite: Azurite is not running"
-  stop_pid "$AZ_PID" "$sig" azurite "$TEST_TMP/server-azurite.log"
-  wait_until 10 port_closed "$AZ_PORT" || fail "port $AZ_PORT still open after Azurite exited"
-  AZ_PID=
-}
-
-# ---------------------------------------------------------------------------------------------
 # Secrets
 
 # expect_secret_hidden SECRET WHAT: SECRET (a password, key or token) appears in none of the
@@ -476,6 +362,27 @@ shared_compile() {
   compile_check miss --out "$out" -- "$@" -c "$src" -o "$out"
   use_sccache b
   compile_check hit --out "$out" -- "$@" -c "$src" -o "$out"
+}
+
+# shared_compiles: each C compiler's src/shared_<cc>.c (-O1), then src/shared.c (gcc -g), through
+# shared_compile (a miss on server a, a hit on server b). gen_c the sources first.
+shared_compiles() {
+  local cc
+  for cc in "${C_COMPILERS[@]}"; do
+    log "$cc: miss on server a, hit on server b"
+    shared_compile "src/shared_$cc.c" "shared_$cc.o" "$cc" -O1
+  done
+  shared_compile src/shared.c shared.o gcc -g
+}
+
+# expect_no_cache_errors [WHY]: cache_errors and cache_write_errors are 0 on servers a and b.
+expect_no_cache_errors() {
+  local inst
+  for inst in a b; do
+    use_sccache "$inst"
+    expect_eq "$(stat_json "$J_ERRORS")" 0 "cache_errors of server $inst${1:+ ($1)}"
+    expect_eq "$(stat_json "$J_WERR")" 0 "cache_write_errors of server $inst"
+  done
 }
 
 use_sccache() {

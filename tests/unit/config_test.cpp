@@ -80,6 +80,34 @@ TEST(Config, ReadOnlyModes) {
   }
 }
 
+TEST(Config, GcsSettings) {
+  Config file;
+  ASSERT_TRUE(apply_config_text(file, "[cache.gcs]\nbucket = \"b\"\ncred_path = \"/k.json\"\nurl = \"http://c/\"\n"
+                                      "oauth_url = \"http://o/\"\nkey_prefix = \"p\"\nrw_mode = \"READ_WRITE\"\n", "f"));
+  ASSERT_TRUE(file.remote.gcs);
+  EXPECT_EQ(file.remote.gcs->bucket, "b");
+  EXPECT_EQ(file.remote.gcs->key_path, "/k.json");
+  EXPECT_EQ(file.remote.gcs->credentials_url, "http://c/");
+  EXPECT_EQ(file.remote.gcs->oauth_url, "http://o/");
+  EXPECT_EQ(file.remote.gcs->key_prefix, "p");
+  EXPECT_FALSE(file.remote.is_read_only("gcs"));
+  auto env = load_config({{"HOME", "/h"}, {"SCCACHE_GCS_BUCKET", "eb"}, {"SCCACHE_GCS_KEY_PATH", "/e.json"},
+                          {"SCCACHE_GCS_KEY_PREFIX", "ep"}, {"SCCACHE_GCS_ENDPOINT", "http://127.0.0.1:1"}});
+  ASSERT_TRUE(env) << env.error().message;
+  ASSERT_TRUE(env->remote.gcs);
+  EXPECT_EQ(env->remote.gcs->bucket, "eb");
+  EXPECT_EQ(env->remote.gcs->key_path, "/e.json");
+  EXPECT_EQ(env->remote.gcs->key_prefix, "ep");
+  EXPECT_EQ(env->remote.gcs->endpoint, "http://127.0.0.1:1");
+  EXPECT_TRUE(env->remote.is_read_only("gcs"));  // sccache's default
+  EXPECT_FALSE(env->remote.is_read_only("s3"));
+  EXPECT_FALSE(load_config({{"HOME", "/h"}, {"SCCACHE_GCS_KEY_PATH", "/e.json"}})->remote.gcs);
+  Config bad;
+  auto refused = apply_config_text(bad, "[cache.gcs]\nbucket = \"b\"\nrw_mode = \"READ_ONLY\"\ncredentials = 1\n", "f");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("cache.gcs.credentials"), std::string::npos) << refused.error().message;
+}
+
 TEST(Config, MultiLevelChain) {
   auto env = load_config({{"HOME", "/h"}, {"SCCACHE_MULTILEVEL_CHAIN", "disk, redis,s3"},
                           {"SCCACHE_MULTILEVEL_WRITE_ERROR_POLICY", "all"}});

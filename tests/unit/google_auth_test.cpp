@@ -88,6 +88,34 @@ TEST(GoogleAuth, TokenResponse) {
   ASSERT_FALSE(err);
   EXPECT_NE(err.error().message.find("invalid_grant"), std::string::npos);
   EXPECT_FALSE(google::parse_token_response("<html>", 0));
+  auto described = google::parse_token_response(R"({"error": "invalid_grant", "error_description": "bad aud"})", 0);
+  ASSERT_FALSE(described);
+  EXPECT_NE(described.error().message.find("invalid_grant: bad aud"), std::string::npos) << described.error().message;
+}
+
+TEST(GoogleAuth, Rfc3339Times) {
+  // date -u -d 2026-12-03T20:15:00Z +%s
+  ASSERT_TRUE(google::parse_rfc3339("2026-12-03T20:15:00Z"));
+  EXPECT_EQ(*google::parse_rfc3339("2026-12-03T20:15:00Z"), 1796328900);
+  ASSERT_TRUE(google::parse_rfc3339("2026-12-03T20:15:00.250Z"));
+  EXPECT_EQ(*google::parse_rfc3339("2026-12-03T20:15:00.250Z"), 1796328900);
+  ASSERT_TRUE(google::parse_rfc3339("2026-12-03T21:15:00+01:00"));
+  EXPECT_EQ(*google::parse_rfc3339("2026-12-03T21:15:00+01:00"), 1796328900);
+  ASSERT_TRUE(google::parse_rfc3339("2026-12-03T19:45:00-00:30"));
+  EXPECT_EQ(*google::parse_rfc3339("2026-12-03T19:45:00-00:30"), 1796328900);
+  for (const char* bad : {"", "2026-12-03", "2026-12-03T20:15:00", "2026-12-03T20:15:00+0100", "yesterday"}) {
+    EXPECT_FALSE(google::parse_rfc3339(bad)) << bad;
+  }
+}
+
+TEST(GoogleAuth, CredentialsUrlResponse) {
+  auto t = google::parse_credentials_response(R"({"accessToken": "tc-1", "expireTime": "2026-12-03T20:15:00Z"})");
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_EQ(t->token, "tc-1");
+  EXPECT_EQ(t->expires_at, 1796328900);
+  EXPECT_FALSE(google::parse_credentials_response(R"({"accessToken": "tc-1"})"));
+  EXPECT_FALSE(google::parse_credentials_response(R"({"expireTime": "2026-12-03T20:15:00Z"})"));
+  EXPECT_FALSE(google::parse_credentials_response("[]"));
 }
 
 }  // namespace
