@@ -33,8 +33,14 @@ Expected<std::unique_ptr<Storage>> open_backend(const StorageBackend& backend, c
   return guarded(std::move(storage));
 }
 
+// An unusable directory (below a regular file, no permission) does not stop the server: every
+// lookup misses and every store fails, counted, and this one line says why. DiskStorage
+// recreates the directory when it can, so a fixed directory is used without a restart.
 Expected<std::unique_ptr<Storage>> open_disk(const Config& config) {
-  SCCACHE_TRY_STATUS(make_dirs(config.disk.dir));
+  if (auto made = make_dirs(config.disk.dir); !made) {
+    spdlog::error("the local disk cache SCCACHE_DIR={} is unusable ({}); compiling uncached until it can be created",
+                  config.disk.dir, made.error().message);
+  }
   return std::unique_ptr<Storage>(std::make_unique<DiskStorage>(config.disk.dir, config.disk.size));
 }
 

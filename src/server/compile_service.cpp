@@ -236,10 +236,7 @@ CompileOutcome CompileService::run_job(const std::shared_ptr<CompileJob>& job, c
   if (!recache) {
     if (auto hit = try_hit(*job, inv, *key.key)) return {std::move(*hit), record};
   }
-  stats_.update([&](ServerStats& s) {
-    ++s.cache_misses[std::string(job->stats_language())];
-    if (recache) ++s.forced_recaches;
-  });
+  if (recache) stats_.update([](ServerStats& s) { ++s.forced_recaches; });
   return compile_miss(*job, inv, *key.key, for_dist, std::move(record));
 }
 
@@ -276,6 +273,7 @@ CompileOutcome CompileService::compile_miss(CompileJob& job, const Invocation& i
       dist_failed(job.describe(), e.what());
     }
     if (attempt.kind == DistAttempt::fatal) {
+      stats_.update([&](ServerStats& s) { ++s.cache_misses[std::string(job.stats_language())]; });
       CompileFinished f;
       f.exit_code = 1;
       f.stderr_data = "sccache: error: [" + job.error_tag() + "] " + attempt.message + "\n";
@@ -286,10 +284,17 @@ CompileOutcome CompileService::compile_miss(CompileJob& job, const Invocation& i
   }
   auto result = remote ? Expected<ProcessResult>(std::move(*remote)) : runner_.run(job.compile_command());
   if (!result) return {ErrorResponse{result.error().message}, {}};
-  if (!result->success()) {
-    stats_.update([](ServerStats& s) { ++s.compile_fails; });
-    return {finished_from(*result, job.color()), {}};
-  }
+  // A compile that fails counts as a failure only, as in sccache: it was no cache miss worth
+  // caching. (The miss is counted once the compiler has answered.)
+  const std::string lang(job.stats_language());
+  stats_.update([&](ServerStats& s) {
+    if (result->success()) {
+      ++s.cache_misses[lang];
+    } else {
+      ++s.compile_fails;
+    }
+  });
+  if (!result->success()) return {finished_from(*result, job.color()), {}};
   auto stored = job.collect(*result);
   if (!stored) {
     spdlog::debug("{}: not caching", stored.error().message);

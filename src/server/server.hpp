@@ -31,6 +31,14 @@ class Server {
   void run();
 
  private:
+  // Marks one request (and its after-reply work) as in progress for the idle timer.
+  struct BusyMark {
+    explicit BusyMark(Server& s);
+    ~BusyMark();
+    BusyMark(const BusyMark&) = delete;
+    BusyMark& operator=(const BusyMark&) = delete;
+    Server& server;
+  };
   Server(const Config& config, std::unique_ptr<Storage> storage, int listen_fd, LocalEndpoint endpoint,
          std::string work_dir);
   void session(int fd);
@@ -57,8 +65,12 @@ class Server {
 
   std::mutex mu_;
   std::condition_variable idle_cv_;
-  int active_ = 0;                                      // guarded by mu_
-  std::chrono::steady_clock::time_point last_activity_;  // guarded by mu_
+  int active_ = 0;  // open connections; guarded by mu_
+  // The idle timer counts requests, not connections: a port probe or an open idle connection
+  // does not keep the server alive. `busy_`: requests being handled (with their after-reply
+  // work); `last_activity_`: when the last one started or ended. Both guarded by mu_.
+  int busy_ = 0;
+  std::chrono::steady_clock::time_point last_activity_;
   std::atomic<bool> shutting_down_{false};
 };
 

@@ -88,11 +88,6 @@ int run_server_process(const EnvMap& env) {
   // SCCACHE_ERROR_LOG (or /dev/null) for the daemon. In the foreground, SCCACHE_ERROR_LOG still
   // receives the log if set.
   init_logging(cfg->log_level.empty() ? "warn" : cfg->log_level, foreground ? cfg->error_log : "");
-  auto made = make_dirs(cfg->disk.dir);
-  if (!made) {
-    report(notify_fd, "err " + made.error().message);
-    return 2;
-  }
   auto storage = make_storage(*cfg, env);
   if (!storage) {
     spdlog::error("{}", storage.error().message);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A broken local cache costs misses, never a failed build: the cache directory deleted under a
 # running server (it is recreated and used again), SCCACHE_DIR that is a regular file, and
-# SCCACHE_DIR below a file (cannot be created).
+# SCCACHE_DIR below a file (cannot be created): the server starts anyway, compiles uncached,
+# counts the failed stores and names the directory in its log.
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 require_tool gcc clang
@@ -37,8 +38,8 @@ for bad in file below-file; do
   esac
   for cc in "${C_COMPILERS[@]}"; do
     for _ in 1 2; do
-      # The server may refuse to start on an unusable cache dir; then the client compiles
-      # locally. Either way: exit code, outputs and compiler diagnostics as a plain compile.
+      # The server starts anyway and compiles uncached: exit code, outputs and compiler
+      # diagnostics as a plain compile.
       rm -f obj/b.o
       run_to "ref-$bad-$cc" "$cc" -Wall -c src/b.c -o obj/b.ref.o
       run_to "sc-$bad-$cc" "$SCCACHE_BIN" "$cc" -Wall -c src/b.c -o obj/b.o
@@ -49,7 +50,14 @@ for bad in file below-file; do
     done
   done
   run_to "stats-$bad" "$SCCACHE_BIN" --show-stats
-  log "$bad: --show-stats exit code $(rc_of "stats-$bad"): $(head -c 200 "$RUNS/stats-$bad.err")"
+  expect_eq "$(rc_of "stats-$bad")" 0 "$bad: --show-stats exit code (the server runs): $(head -c 200 "$RUNS/stats-$bad.err")"
+  stats_refresh
+  expect_eq "$(stat_json "$J_REQS")" 4 "$bad: compile requests the server answered"
+  expect_eq "$(stat_json "$J_HITS")" 0 "$bad: cache hits"
+  expect_ge "$(stat_json "$J_WERR")" 1 "$bad: cache_write_errors (each store fails, counted)"
+  grep -qF "SCCACHE_DIR=$SCCACHE_DIR is unusable" "$SCCACHE_ERROR_LOG" ||
+    fail "$bad: the server log does not name the unusable $SCCACHE_DIR: $(tail -5 "$SCCACHE_ERROR_LOG")"
+  run_to "stop-$bad" "$SCCACHE_BIN" --stop-server
 done
 
 log "back to a normal cache directory"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SCCACHE_IDLE_TIMEOUT=2: the server exits on its own once idle (daemon and foreground), any
-# request resets the timer, the next compile starts a new server; 0 means never.
+# request resets the timer but connections alone (a port probe, an open idle connection) do not,
+# the next compile starts a new server; 0 means never.
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 require_tool gcc
@@ -38,6 +39,24 @@ while ((SECONDS < deadline)); do
   sleep 0.5
 done
 wait_until 20 server_exited "$pid" || fail "server pid $pid did not exit after requests stopped"
+
+log "connections alone do not keep it alive: a probe connects every 0.3 s, one connection stays open"
+run_to startp "$SCCACHE_BIN" --start-server
+expect_eq "$(rc_of startp)" 0 "--start-server exit code"
+pid=$(server_pid)
+[[ -n $pid ]] || fail "no server listening after --start-server"
+probe_started=$SECONDS
+exec 4<>"/dev/tcp/127.0.0.1/$SCCACHE_SERVER_PORT"
+while pid_alive "$pid" && ((SECONDS - probe_started < 20)); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$SCCACHE_SERVER_PORT") 2>/dev/null || true
+  sleep 0.3
+done
+exec 4>&-
+pid_alive "$pid" && fail "server pid $pid still running after 20 s of connections without requests"
+lasted=$((SECONDS - probe_started))
+log "the server exited about ${lasted}s after its start despite the probes"
+((lasted <= 6)) || fail "the server lasted ${lasted}s with SCCACHE_IDLE_TIMEOUT=2: the connections kept it alive"
+wait_until 10 server_exited "$pid" || fail "port $SCCACHE_SERVER_PORT still open after the server exited"
 
 log "a compile longer than the idle timeout is neither cut off nor loses its entry"
 write_file bin/slow-gcc <<'EOF'

@@ -432,6 +432,7 @@ compile_check() {
   fail)
     expect_eq "$d_hits" 0 "$what: cache hits change"
     expect_eq "$d_fails" 1 "$what: compile_fails change"
+    expect_eq "$d_misses" 0 "$what: cache misses change (a failure is not also a miss)"
     ;;
   any) ;;
   *) fail "compile_check: unknown expectation '$expect'" ;;

@@ -168,6 +168,7 @@ TEST_F(CompileServiceTest, AFailedCompileIsReportedAndNotStored) {
   EXPECT_EQ(finished(out).exit_code, 1);
   EXPECT_EQ(finished(out).stderr_data, "a.c:1:1: error: nope\n");
   EXPECT_EQ(stats().compile_fails, 1U);
+  EXPECT_EQ(stats().cache_misses["C/C++"], 0U) << "a failed compile is a failure, not also a miss";
   EXPECT_TRUE(storage_.items.empty());
 }
 
