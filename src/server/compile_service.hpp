@@ -14,6 +14,7 @@
 #include "cache/storage.hpp"
 #include "compiler/compile_job.hpp"
 #include "protocol/messages.hpp"
+#include "server/absence_cache.hpp"
 #include "server/compiler_cache.hpp"
 #include "server/dist_state.hpp"
 #include "server/file_hash_cache.hpp"
@@ -100,6 +101,7 @@ class CompileService {
   bool direct_mode_;
   DistState* dist_;
   FileHashCache file_hashes_;
+  AbsenceCache absent_;  // direct mode: shadowing candidates proven still absent
 };
 
 }  // namespace sccache

@@ -9,9 +9,14 @@
 namespace sccache {
 
 bool CompileService::entry_still_valid(const ManifestEntry& entry) {
+  AbsenceCache::LookupStats seen;
   for (const auto& d : entry.dirs) {  // shadowing candidates: still absent, or unchanged
+    if (d.mtime_ns == -1) {
+      if (!absent_.still_absent(d.path, seen)) return false;
+      continue;
+    }
     auto st = stat_file(d.path);
-    if ((st ? st->mtime_ns : -1) != d.mtime_ns) return false;
+    if (!st || st->mtime_ns != d.mtime_ns) return false;
   }
   for (const auto& f : entry.files) {
     auto digest = file_hashes_.digest(f.path);

@@ -402,10 +402,16 @@ expect_eq "${#first[@]}" 2 "servers of four held jobs"
 before_x=$(containers_of "$(srv_pid_of "$X")")
 job reuse1 "${first[$X]}" /busybox sh -c 'cat /etc/hostname; mkdir -p /leftover/dir; echo x >/leftover/dir/f;
   echo y >/tmp/leftover-tmp; echo z >leftover-cwd; sleep 1000 >/dev/null 2>&1 & echo started'
+# The container goes back to the pool once cleaned (rm of the job's files, then a second docker
+# diff); a job that comes earlier gets the pool's other idle container. Wait for the files to be
+# gone, then a second more for the builder's own check and the hand-back.
+h1=$(jr reuse1 .stdout | head -1)
+job_files_gone() { ! dk diff "$1" 2>/dev/null | grep -q leftover; }
+wait_until 20 job_files_gone "$h1" || fail "the files of job reuse1 are still in container $h1 after 20 s"
+sleep 1
 # shellcheck disable=SC2016 # expanded by the job's shell
 job reuse2 "${second[$X]}" /busybox sh -c 'cat /etc/hostname; ls -A / /tmp .; for f in /leftover /tmp/leftover-tmp leftover-cwd; do
   [ -e $f ] && echo "LEFT $f"; done; ps -o pid,args | grep -c "[s]leep 1000"'
-h1=$(jr reuse1 .stdout | head -1)
 h2=$(jr reuse2 .stdout | head -1)
 [[ $h1 =~ ^[0-9a-f]{12}$ ]] || fail "job 1's hostname is not a container id: $(jr reuse1 .stdout | head -c 300)"
 expect_eq "$h2" "$h1" "container (hostname) of the next job on $X"

@@ -1,0 +1,66 @@
+#include "server/absence_cache.hpp"
+
+#include <chrono>
+
+namespace sccache {
+
+namespace {
+constexpr size_t kMaxProofs = 200'000;  // about 30 MB at most; all dropped when full
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string parent_of(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+}  // namespace
+
+std::optional<FileStat> AbsenceCache::stat_once(const std::string& path, LookupStats& seen) {
+  auto it = seen.find(path);
+  if (it == seen.end()) it = seen.emplace(path, stat_file(path)).first;
+  return it->second;
+}
+
+// The deepest existing ancestor of an absent `path`, stat'ed before the path is asked again: a
+// creation after that stat changes the ancestor's timestamps, which are old enough to differ.
+std::optional<AbsenceCache::Proof> AbsenceCache::prove(const std::string& path) {
+  std::string at = path;
+  std::optional<FileStat> st;
+  do {
+    std::string up = parent_of(at);
+    if (up == at) return std::nullopt;
+    at = std::move(up);
+    st = stat_file(at);
+  } while (!st);
+  const int64_t limit = now_ns() - settle_ns_;
+  if (st->mtime_ns >= limit || st->ctime_ns >= limit) return std::nullopt;
+  if (stat_file(path)) return std::nullopt;  // created meanwhile: not absent after all
+  return Proof{std::move(at), *st};
+}
+
+bool AbsenceCache::still_absent(const std::string& path, LookupStats& seen) {
+  std::optional<Proof> known;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = proofs_.find(path); it != proofs_.end()) known = it->second;
+  }
+  if (known) {
+    auto now = stat_once(known->ancestor, seen);
+    if (now && *now == known->stat) return true;
+  }
+  if (stat_file(path)) return false;
+  auto proof = prove(path);
+  std::lock_guard lock(mu_);
+  if (!proof) {
+    proofs_.erase(path);
+  } else {
+    if (proofs_.size() >= kMaxProofs) proofs_.clear();
+    proofs_.insert_or_assign(path, std::move(*proof));
+  }
+  return true;
+}
+
+}  // namespace sccache
