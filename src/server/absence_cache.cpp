@@ -1,21 +1,9 @@
 #include "server/absence_cache.hpp"
 
-#include <chrono>
-
 namespace sccache {
 
 namespace {
 constexpr size_t kMaxProofs = 200'000;  // about 30 MB at most; all dropped when full
-
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-std::string parent_of(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
 }  // namespace
 
 std::optional<FileStat> AbsenceCache::stat_once(const std::string& path, LookupStats& seen) {
@@ -30,12 +18,12 @@ std::optional<AbsenceCache::Proof> AbsenceCache::prove(const std::string& path) 
   std::string at = path;
   std::optional<FileStat> st;
   do {
-    std::string up = parent_of(at);
+    std::string up = dirname_of(at);
     if (up == at) return std::nullopt;
     at = std::move(up);
     st = stat_file(at);
   } while (!st);
-  const int64_t limit = now_ns() - settle_ns_;
+  const int64_t limit = wall_clock_ns() - settle_ns_;
   if (st->mtime_ns >= limit || st->ctime_ns >= limit) return std::nullopt;
   if (stat_file(path)) return std::nullopt;  // created meanwhile: not absent after all
   return Proof{std::move(at), *st};

@@ -15,10 +15,10 @@ constexpr int64_t kTooNewNs = 2'000'000'000;
 // `#define __has_include(x) 0` (a fallback for old compilers, as in abseil's span.h) names
 // no header: it is a definition, not a test.
 bool defines_the_macro(std::string_view text, size_t at) {
-  size_t line = text.rfind('\n', at);
-  std::string_view head = text.substr(line == std::string_view::npos ? 0 : line + 1, at - (line == std::string_view::npos ? 0 : line + 1));
-  std::string squeezed;
-  for (char c : head) {
+  const size_t newline = text.rfind('\n', at);
+  const size_t start = newline == std::string_view::npos ? 0 : newline + 1;
+  std::string squeezed;  // the line up to `at`, blanks left out: "#define" for `# define __has_include(`
+  for (char c : text.substr(start, at - start)) {
     if (c != ' ' && c != '\t') squeezed += c;
   }
   return squeezed == "#define";
@@ -51,9 +51,6 @@ void scan_include_tests(std::string_view text, FileDigest& d) {
   }
 }
 
-int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 }  // namespace
 
 std::optional<FileDigest> FileHashCache::digest(const std::string& path) {
@@ -64,7 +61,7 @@ std::optional<FileDigest> FileHashCache::digest(const std::string& path) {
     auto it = slots_.find(path);
     if (it != slots_.end() && it->second.stat == *st) return it->second.digest;
   }
-  int64_t before = now_ns();
+  int64_t before = wall_clock_ns();
   auto content = read_file(path);
   if (!content) return std::nullopt;
   auto after = stat_file(path);

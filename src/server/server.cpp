@@ -114,10 +114,6 @@ void Server::run() {
       int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
-    {
-      std::lock_guard lock(mu_);
-      ++active_;
-    }
     std::thread([this, fd] { session(fd); }).detach();
   }
   ::close(listen_fd_);
@@ -196,12 +192,7 @@ Server::BusyMark::~BusyMark() {
 }
 
 void Server::session(int fd) {
-  auto finish = [this, fd] {
-    ::close(fd);
-    std::lock_guard lock(mu_);
-    --active_;
-    idle_cv_.notify_all();
-  };
+  auto finish = [fd] { ::close(fd); };
   try {
     if (!admit(fd) || !write_frame(fd, greeting_payload())) return finish();
     while (true) {

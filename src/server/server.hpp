@@ -65,7 +65,6 @@ class Server {
 
   std::mutex mu_;
   std::condition_variable idle_cv_;
-  int active_ = 0;  // open connections; guarded by mu_
   // The idle timer counts requests, not connections: a port probe or an open idle connection
   // does not keep the server alive. `busy_`: requests being handled (with their after-reply
   // work); `last_activity_`: when the last one started or ended. Both guarded by mu_.

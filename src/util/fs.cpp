@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -24,6 +25,10 @@ std::string unique_suffix() {
   return std::to_string(getpid()) + "." + std::to_string(counter++) + "." + std::to_string(rng() % 1000000);
 }
 }  // namespace
+
+int64_t wall_clock_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 std::optional<FileStat> stat_file(const std::string& path) {
   struct stat st {};

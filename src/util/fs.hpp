@@ -21,6 +21,8 @@ struct FileStat {
 };
 
 std::optional<FileStat> stat_file(const std::string& path);
+// Now, in the units of FileStat's mtime_ns/ctime_ns (nanoseconds since the epoch).
+int64_t wall_clock_ns();
 // Reads a whole regular file of at most `max_bytes`. Anything else (a FIFO, a device, a
 // directory, a symlink to one) is an error, never a hang or an unbounded read.
 constexpr uint64_t kDefaultMaxFileRead = uint64_t{1} << 30;

@@ -2,8 +2,8 @@
 # Direct mode (no preprocessor run on a hit) never gives a stale result: a changed header, a new
 # header that shadows the one found before (top-level or in a subdirectory, quote or angle
 # include), a removed header, a header tested by __has_include (present, absent, through a
-# macro), __DATE__ users, and SCCACHE_DIRECT=false are all checked against plain compiles. Files are aged past the 2-second settle window with `sleep`, as a user's
-# sources would be.
+# macro), __DATE__ users, and SCCACHE_DIRECT=false are all checked against plain compiles.
+# Files are aged past the 2-second settle window with `sleep`, as a user's sources would be.
 # shellcheck source=lib.sh
 source "$(dirname "$0")/lib.sh"
 require_tool gcc clang

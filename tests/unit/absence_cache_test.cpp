@@ -19,19 +19,23 @@ constexpr int64_t kSettle = 100'000'000;  // 100 ms instead of the server's 2 s
 
 void settle() { std::this_thread::sleep_for(std::chrono::milliseconds(150)); }
 
+// One lookup's answer for `path`.
+bool absent(AbsenceCache& cache, const std::string& path) {
+  AbsenceCache::LookupStats seen;
+  return cache.still_absent(path, seen);
+}
+
 TEST(AbsenceCache, ACreatedFileIsSeenAfterTheProof) {
   TempDir dir;
   AbsenceCache cache(kSettle);
   const std::string path = join_path(dir.path(), "x.h");
   settle();
-  AbsenceCache::LookupStats first;
-  EXPECT_TRUE(cache.still_absent(path, first));
+  EXPECT_TRUE(absent(cache, path));
   AbsenceCache::LookupStats second;
   EXPECT_TRUE(cache.still_absent(path, second));
   EXPECT_EQ(second.count(dir.path()), 1U) << "the second answer comes from the ancestor's stat";
   dir.file("x.h", "#pragma once\n");
-  AbsenceCache::LookupStats third;
-  EXPECT_FALSE(cache.still_absent(path, third));
+  EXPECT_FALSE(absent(cache, path));
 }
 
 TEST(AbsenceCache, ADirectoryCreatedOnTheWayIsSeen) {
@@ -39,14 +43,11 @@ TEST(AbsenceCache, ADirectoryCreatedOnTheWayIsSeen) {
   AbsenceCache cache(kSettle);
   const std::string path = join_path(dir.path(), "lib/sub/x.h");
   settle();
-  AbsenceCache::LookupStats seen;
-  EXPECT_TRUE(cache.still_absent(path, seen));
+  EXPECT_TRUE(absent(cache, path));
   ASSERT_TRUE(make_dirs(join_path(dir.path(), "lib/sub")));
-  AbsenceCache::LookupStats again;
-  EXPECT_TRUE(cache.still_absent(path, again));  // still absent, proof refreshed
+  EXPECT_TRUE(absent(cache, path));  // still absent, proof refreshed
   dir.file("lib/sub/x.h", "int x;\n");
-  AbsenceCache::LookupStats last;
-  EXPECT_FALSE(cache.still_absent(path, last));
+  EXPECT_FALSE(absent(cache, path));
 }
 
 TEST(AbsenceCache, AnMtimeResetAfterACreationIsSeenByCtime) {
@@ -54,26 +55,22 @@ TEST(AbsenceCache, AnMtimeResetAfterACreationIsSeenByCtime) {
   AbsenceCache cache(kSettle);
   const std::string path = join_path(dir.path(), "x.h");
   settle();
-  AbsenceCache::LookupStats seen;
-  EXPECT_TRUE(cache.still_absent(path, seen));
+  EXPECT_TRUE(absent(cache, path));
   auto before = stat_file(dir.path());
   ASSERT_TRUE(before);
   dir.file("x.h", "");
   timespec times[2] = {{0, UTIME_OMIT}, {before->mtime_ns / 1'000'000'000, before->mtime_ns % 1'000'000'000}};
   ASSERT_EQ(::utimensat(AT_FDCWD, dir.path().c_str(), times, 0), 0);
-  AbsenceCache::LookupStats again;
-  EXPECT_FALSE(cache.still_absent(path, again));
+  EXPECT_FALSE(absent(cache, path));
 }
 
 TEST(AbsenceCache, AFreshAncestorIsNotTrusted) {
   TempDir dir;
   AbsenceCache cache;  // the server's 2 s: the new temp dir is too fresh
   const std::string path = join_path(dir.path(), "x.h");
-  AbsenceCache::LookupStats seen;
-  EXPECT_TRUE(cache.still_absent(path, seen));
+  EXPECT_TRUE(absent(cache, path));
   dir.file("x.h", "");
-  AbsenceCache::LookupStats again;
-  EXPECT_FALSE(cache.still_absent(path, again));
+  EXPECT_FALSE(absent(cache, path));
 }
 
 }  // namespace

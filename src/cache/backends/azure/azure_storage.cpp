@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "cache/http_failure.hpp"
 #include "cache/storage_backend.hpp"
 #include "net/azure_sharedkey.hpp"
 #include "net/sigv4.hpp"
@@ -22,10 +23,6 @@ constexpr std::string_view kDevKey =
 std::string describe(const HttpResponse& r) {
   auto code = r.headers.find("x-ms-error-code");
   return "HTTP " + std::to_string(r.status) + (code == r.headers.end() ? "" : " " + code->second);
-}
-
-StorageFailure failure_of(long status) {  // NOLINT(google-runtime-int): libcurl's type
-  return status == 401 || status == 403 ? StorageFailure::denied : StorageFailure::unavailable;
 }
 
 }  // namespace
@@ -110,8 +107,7 @@ Expected<HttpResponse> AzureStorage::send(const std::string& method, const std::
   }
   auto r = http_->perform(req);
   if (!r) {
-    return storage_error(r.error().code == kHttpTimedOut ? StorageFailure::timeout : StorageFailure::unavailable,
-                         method + " " + blob_name(key) + ": " + r.error().message);
+    return unanswered(r.error(), method + " " + blob_name(key));
   }
   return r;
 }
@@ -126,7 +122,7 @@ Expected<std::optional<std::string>> AzureStorage::get(const std::string& key) {
     return storage_error(StorageFailure::misconfigured, "container `" + container_ + "`: " + describe(r) +
                                                             " (sccache does not create it)");
   }
-  return storage_error(failure_of(r.status), "GET " + blob_name(key) + ": " + describe(r));
+  return storage_error(failure_of_status(r.status), "GET " + blob_name(key) + ": " + describe(r));
 }
 
 Status AzureStorage::put(const std::string& key, const std::string& bytes) {
@@ -136,7 +132,7 @@ Status AzureStorage::put(const std::string& key, const std::string& bytes) {
     return storage_error(StorageFailure::item_rejected, "PUT " + blob_name(key) + ": " + describe(r) + " (entry of " +
                                                             std::to_string(bytes.size()) + " bytes)");
   }
-  return storage_error(failure_of(r.status), "PUT " + blob_name(key) + ": " + describe(r));
+  return storage_error(failure_of_status(r.status), "PUT " + blob_name(key) + ": " + describe(r));
 }
 
 void AzureStorage::remove(const std::string& key) {

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cache/http_failure.hpp"
 #include "cache/storage_backend.hpp"
 #include "net/sigv4.hpp"
 
@@ -22,10 +23,6 @@ std::string describe(const HttpResponse& r) {
     if (e.contains("message") && e["message"].is_string()) out += ": " + e["message"].get<std::string>();
   }
   return out;
-}
-
-StorageFailure failure_of(long status) {  // NOLINT(google-runtime-int): libcurl's type
-  return status == 401 || status == 403 ? StorageFailure::denied : StorageFailure::unavailable;
 }
 
 }  // namespace
@@ -64,8 +61,7 @@ Expected<HttpResponse> GcsStorage::send(HttpRequest request, const std::string& 
     if (!token.empty()) request.headers.emplace_back("Authorization", "Bearer " + token);
     auto r = http_->perform(request);
     if (!r) {
-      return storage_error(r.error().code == kHttpTimedOut ? StorageFailure::timeout : StorageFailure::unavailable,
-                           what + ": " + r.error().message);
+      return unanswered(r.error(), what);
     }
     if (r->status != 401 || token.empty() || attempt > 0) return r;
     spdlog::debug("GCS cache: {}: token refused, fetching a new one", what);
@@ -81,7 +77,7 @@ Expected<std::optional<std::string>> GcsStorage::get(const std::string& key) {
   SCCACHE_TRY(r, send(std::move(req), "GET " + name));
   if (r.status == 200) return std::optional<std::string>(std::move(r.body));
   if (r.status == 404) return std::optional<std::string>();
-  return storage_error(failure_of(r.status), "GET " + name + ": " + describe(r));
+  return storage_error(failure_of_status(r.status), "GET " + name + ": " + describe(r));
 }
 
 Status GcsStorage::put(const std::string& key, const std::string& bytes) {
@@ -101,7 +97,7 @@ Status GcsStorage::put(const std::string& key, const std::string& bytes) {
     return storage_error(StorageFailure::item_rejected, "PUT " + name + ": " + describe(r) + " (entry of " +
                                                             std::to_string(bytes.size()) + " bytes)");
   }
-  return storage_error(failure_of(r.status), "PUT " + name + ": " + describe(r));
+  return storage_error(failure_of_status(r.status), "PUT " + name + ": " + describe(r));
 }
 
 void GcsStorage::remove(const std::string& key) {

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "cache/storage.hpp"
+#include "cache/http_failure.hpp"
 #include "util/fs.hpp"
 
 namespace sccache {
@@ -57,18 +57,12 @@ std::string GcsTokenSource::origin() const {
   return "anonymous";
 }
 
-uint64_t GcsTokenSource::fetches() const {
-  std::lock_guard lock(mu_);
-  return fetches_;
-}
-
 Expected<std::string> GcsTokenSource::bearer() {
   if (kind_ == Kind::anonymous) return std::string();
   std::lock_guard lock(mu_);
   int64_t now = now_secs();
   if (token_ && now < refresh_at_) return token_->token;
   SCCACHE_TRY(fresh, fetch());
-  ++fetches_;
   int64_t life = std::max<int64_t>(fresh.expires_at - now, 0);
   refresh_at_ = now + life - std::min(kRenewBeforeSecs, life / 2);
   spdlog::debug("GCS cache: new token from {}, valid {} s", origin(), life);
@@ -84,8 +78,7 @@ void GcsTokenSource::forget(const std::string& token) {
 Expected<HttpResponse> GcsTokenSource::call(const HttpRequest& request) {
   auto r = http_.perform(request);
   if (!r) {
-    return storage_error(r.error().code == kHttpTimedOut ? StorageFailure::timeout : StorageFailure::unavailable,
-                         origin() + ": token request: " + r.error().message);
+    return unanswered(r.error(), origin() + ": token request");
   }
   if (r->status >= 500) {
     return storage_error(StorageFailure::unavailable, origin() + ": token request: HTTP " + std::to_string(r->status));

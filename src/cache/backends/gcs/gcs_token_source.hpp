@@ -30,11 +30,8 @@ class GcsTokenSource {
   // The storage answered 401 to `token`: the next bearer() fetches a new one.
   void forget(const std::string& token);
 
-  [[nodiscard]] Kind kind() const { return kind_; }
   // The setting the tokens come from, for messages (`SCCACHE_GCS_KEY_PATH` ...).
   [[nodiscard]] std::string origin() const;
-  // How many tokens were fetched (for the debug log and tests).
-  [[nodiscard]] uint64_t fetches() const;
 
  private:
   GcsTokenSource(Kind kind, HttpClient& http) : kind_(kind), http_(http) {}
@@ -51,7 +48,6 @@ class GcsTokenSource {
   mutable std::mutex mu_;
   std::optional<google::AccessToken> token_;  // guarded by mu_
   int64_t refresh_at_ = 0;                     // guarded by mu_
-  uint64_t fetches_ = 0;                       // guarded by mu_
 };
 
 }  // namespace sccache

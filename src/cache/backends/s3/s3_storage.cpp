@@ -1,5 +1,6 @@
 #include "cache/backends/s3/s3_storage.hpp"
 
+#include "cache/http_failure.hpp"
 #include "cache/read_only_storage.hpp"
 #include "cache/storage_backend.hpp"
 
@@ -34,11 +35,6 @@ std::string error_code(const std::string& body) {
 
 Error no_such_bucket(const std::string& bucket) {
   return storage_error(StorageFailure::misconfigured, "bucket `" + bucket + "` does not exist (HTTP 404 NoSuchBucket)");
-}
-
-// What an unexpected HTTP status says about the backend.
-StorageFailure failure_of(int status) {
-  return status == 401 || status == 403 ? StorageFailure::denied : StorageFailure::unavailable;
 }
 
 std::string describe(const HttpResponse& r) {
@@ -182,8 +178,7 @@ Expected<HttpResponse> S3Storage::send(const std::string& method, const std::str
   for (int attempt = 1;; ++attempt) {
     auto r = http_->perform(req);
     if (!r) {
-      return storage_error(r.error().code == kHttpTimedOut ? StorageFailure::timeout : StorageFailure::unavailable,
-                           method + " " + req.url + ": " + r.error().message);
+      return unanswered(r.error(), method + " " + req.url);
     }
     if (!retryable(r->status) || attempt == kAttempts) return r;
     std::this_thread::sleep_for(std::chrono::milliseconds(100 << (2 * (attempt - 1))));  // 100, 400 ms
@@ -198,7 +193,7 @@ Expected<std::optional<std::string>> S3Storage::get(const std::string& key) {
     if (code == "NoSuchBucket") return no_such_bucket(config_.bucket);
     return std::optional<std::string>();
   }
-  return storage_error(failure_of(r.status), "GET " + object_name(key) + ": " + describe(r));
+  return storage_error(failure_of_status(r.status), "GET " + object_name(key) + ": " + describe(r));
 }
 
 Status S3Storage::put(const std::string& key, const std::string& bytes) {
@@ -206,7 +201,7 @@ Status S3Storage::put(const std::string& key, const std::string& bytes) {
   SCCACHE_TRY(r, send("PUT", key, bytes));
   if (r.status == 200 || r.status == 201 || r.status == 204) return Ok{};
   if (r.status == 404 && error_code(r.body) == "NoSuchBucket") return no_such_bucket(config_.bucket);
-  return storage_error(failure_of(r.status), "PUT " + object_name(key) + ": " + describe(r));
+  return storage_error(failure_of_status(r.status), "PUT " + object_name(key) + ": " + describe(r));
 }
 
 void S3Storage::remove(const std::string& key) {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "cache/http_failure.hpp"
 #include "cache/storage_backend.hpp"
 #include "util/base64.hpp"
 #include "util/strings.hpp"
@@ -9,10 +10,6 @@
 namespace sccache {
 
 namespace {
-
-StorageFailure failure_of(long status) {  // NOLINT(google-runtime-int): libcurl's type
-  return status == 401 || status == 403 ? StorageFailure::denied : StorageFailure::unavailable;
-}
 
 std::string describe(const HttpResponse& r) {
   std::string body = r.body.substr(0, 200);
@@ -66,8 +63,7 @@ Expected<HttpResponse> WebdavStorage::send(const std::string& method, const std:
   req.body = body;
   auto r = http_->perform(req);
   if (!r) {
-    return storage_error(r.error().code == kHttpTimedOut ? StorageFailure::timeout : StorageFailure::unavailable,
-                         method + " " + req.url + ": " + r.error().message);
+    return unanswered(r.error(), method + " " + req.url);
   }
   return r;
 }
@@ -76,7 +72,7 @@ Expected<std::optional<std::string>> WebdavStorage::get(const std::string& key) 
   SCCACHE_TRY(r, send("GET", object_path(key), ""));
   if (r.status == 200) return std::optional<std::string>(std::move(r.body));
   if (r.status == 404) return std::optional<std::string>();
-  return storage_error(failure_of(r.status), "GET " + object_path(key) + ": " + describe(r));
+  return storage_error(failure_of_status(r.status), "GET " + object_path(key) + ": " + describe(r));
 }
 
 // MKCOL of every collection above `path`, top down; "already there" (405) is fine.
@@ -84,7 +80,7 @@ Status WebdavStorage::make_collections(const std::string& path) {
   for (size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1)) {
     SCCACHE_TRY(r, send("MKCOL", path.substr(0, slash + 1), ""));
     if (r.status != 201 && r.status != 405 && r.status != 200) {
-      return storage_error(failure_of(r.status), "MKCOL " + path.substr(0, slash + 1) + ": " + describe(r));
+      return storage_error(failure_of_status(r.status), "MKCOL " + path.substr(0, slash + 1) + ": " + describe(r));
     }
   }
   return Ok{};
@@ -104,7 +100,7 @@ Status WebdavStorage::put(const std::string& key, const std::string& bytes) {
     return storage_error(StorageFailure::item_rejected, "PUT " + path + ": " + describe(r) + " (entry of " +
                                                             std::to_string(bytes.size()) + " bytes)");
   }
-  return storage_error(failure_of(r.status), "PUT " + path + ": " + describe(r));
+  return storage_error(failure_of_status(r.status), "PUT " + path + ": " + describe(r));
 }
 
 void WebdavStorage::remove(const std::string& key) {
