@@ -5,6 +5,7 @@
 #include "compiler/c/c_family.hpp"
 #include "compiler/msvc/msvc_family.hpp"
 #include "compiler/rust/rust_family.hpp"
+#include "util/hash.hpp"
 
 namespace sccache {
 
@@ -19,6 +20,8 @@ std::span<const CompilerFamily> compiler_families() {
   };
   return rows;
 }
+
+Expected<std::string> NoDetectionMemo::content_digest(const std::string& path) { return sha256_file_hex(path); }
 
 Expected<DetectedCompiler> detect_compiler(const ProbeRequest& request) {
   auto rows = compiler_families();

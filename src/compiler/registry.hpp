@@ -3,6 +3,7 @@
 // by row (rows whose executable name fits go first, so a rustc is not given the C probe first);
 // the first row that recognises it makes the `Compiler`. Adding a family = one folder under
 // src/compiler/ and one row in registry.cpp (docs/ARCHITECTURE.md, "Adding a compiler family").
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -18,12 +19,35 @@
 
 namespace sccache {
 
+// Answers a detection may reuse, each remembered with the stat of the file it came from and valid
+// only while that file is unchanged (the server keeps them across restarts: server/warm_state).
+class DetectionMemo {
+ public:
+  virtual ~DetectionMemo() = default;
+  // SHA-256 (hex) of a regular file's content.
+  virtual Expected<std::string> content_digest(const std::string& path) = 0;
+  // `compute()`'s answer, remembered under (`what`, the file at `path`); an error is not kept.
+  virtual Expected<std::string> remembered(std::string_view what, const std::string& path,
+                                           const std::function<Expected<std::string>()>& compute) = 0;
+};
+
+// Remembers nothing: every answer is computed (detection outside a server, tests).
+class NoDetectionMemo final : public DetectionMemo {
+ public:
+  Expected<std::string> content_digest(const std::string& path) override;
+  Expected<std::string> remembered(std::string_view, const std::string&,
+                                   const std::function<Expected<std::string>()>& compute) override {
+    return compute();
+  }
+};
+
 struct ProbeRequest {
   std::string exe;               // absolute path as the client resolved it
   std::vector<std::string> env;  // the client's environment
   std::string cwd;               // the client's cwd (a rustup proxy picks its toolchain from it)
   std::string scratch_dir;       // the server's own directory for probe files
   ProcessRunner& runner;
+  DetectionMemo& memo;
   // The C family's `-E` probe, run at most once per detection: the C and MSVC rows both read
   // it (compiler/c/c_family.hpp, probe_compiler_output).
   mutable std::optional<Expected<std::string>> c_probe = std::nullopt;

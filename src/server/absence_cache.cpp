@@ -1,5 +1,7 @@
 #include "server/absence_cache.hpp"
 
+#include "server/detection_memo.hpp"
+
 namespace sccache {
 
 namespace {
@@ -48,6 +50,31 @@ bool AbsenceCache::still_absent(const std::string& path, LookupStats& seen) {
     if (proofs_.size() >= kMaxProofs) proofs_.clear();
     proofs_.insert_or_assign(path, std::move(*proof));
   }
+  return true;
+}
+
+void AbsenceCache::save(ByteWriter& out) const {
+  std::lock_guard lock(mu_);
+  out.u64(proofs_.size());
+  for (const auto& [path, proof] : proofs_) {
+    out.str(path);
+    out.str(proof.ancestor);
+    write_file_stat(out, proof.stat);
+  }
+}
+
+bool AbsenceCache::load(ByteReader& in) {
+  uint64_t n = 0;
+  if (!in.u64(n) || n > kMaxProofs) return false;
+  std::unordered_map<std::string, Proof> loaded;
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string path;
+    Proof proof;
+    if (!in.str(path) || !in.str(proof.ancestor) || !read_file_stat(in, proof.stat)) return false;
+    loaded.insert_or_assign(std::move(path), std::move(proof));
+  }
+  std::lock_guard lock(mu_);
+  proofs_.merge(loaded);
   return true;
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "util/bytes.hpp"
 #include "util/fs.hpp"
 
 namespace sccache {
@@ -27,6 +28,11 @@ class AbsenceCache {
   // True if nothing exists at `path` now.
   bool still_absent(const std::string& path, LookupStats& seen);
 
+  // The remembered proofs (server/warm_state keeps them across restarts); each is still checked
+  // against its ancestor's stat on use. load: false if malformed (nothing is taken).
+  void save(ByteWriter& out) const;
+  bool load(ByteReader& in);
+
  private:
   struct Proof {
     std::string ancestor;
@@ -36,7 +42,7 @@ class AbsenceCache {
   std::optional<Proof> prove(const std::string& path);
 
   const int64_t settle_ns_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::unordered_map<std::string, Proof> proofs_;  // guarded by mu_
 };
 

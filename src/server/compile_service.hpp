@@ -52,6 +52,9 @@ class CompileService {
                  unsigned max_parallel_processes, bool direct_mode, DistState* dist = nullptr);
   // `client_fd` is the client's connection: when it hangs up, the compile is cancelled.
   CompileOutcome handle(const CompileRequest& request, int client_fd = -1);
+  // What the server keeps across restarts (server/warm_state).
+  FileHashCache& file_hashes() { return file_hashes_; }
+  AbsenceCache& absence() { return absent_; }
 
  private:
   CompileOutcome run_job(const std::shared_ptr<CompileJob>& job, const Invocation& inv);

@@ -23,7 +23,7 @@ Expected<std::shared_ptr<const Compiler>> CompilerCache::get(const std::string& 
   if (auto compiler = cached()) return compiler;
   std::lock_guard detecting(detect_mu_);
   if (auto compiler = cached()) return compiler;
-  SCCACHE_TRY(detected, detect_compiler(ProbeRequest{exe, env, cwd, scratch_dir_, runner_}));
+  SCCACHE_TRY(detected, detect_compiler(ProbeRequest{exe, env, cwd, scratch_dir_, runner_, memo_}));
   auto compiler = detected.compiler;
   std::lock_guard lock(mu_);
   slots_[slot_key] = Slot{*st, std::move(detected)};

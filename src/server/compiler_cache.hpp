@@ -8,6 +8,7 @@
 #include <string>
 
 #include "compiler/registry.hpp"
+#include "server/detection_memo.hpp"
 #include "util/expected.hpp"
 #include "util/fs.hpp"
 #include "util/process.hpp"
@@ -22,6 +23,7 @@ class CompilerCache {
   // rust-toolchain file and RUSTUP_TOOLCHAIN.
   Expected<std::shared_ptr<const Compiler>> get(const std::string& exe, const std::vector<std::string>& env,
                                                 const std::string& cwd);
+  ServerDetectionMemo& memo() { return memo_; }
 
  private:
   struct Slot {
@@ -30,6 +32,7 @@ class CompilerCache {
   };
   std::string scratch_dir_;
   ProcessRunner& runner_;
+  ServerDetectionMemo memo_;
   std::mutex detect_mu_;  // one detection at a time: parallel first uses probe once
   std::mutex mu_;
   std::map<std::string, Slot> slots_;  // guarded by mu_

@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <string_view>
 
+#include "server/detection_memo.hpp"
 #include "util/hash.hpp"
 
 namespace sccache {
 
 namespace {
 constexpr int64_t kTooNewNs = 2'000'000'000;
+constexpr uint64_t kMaxLoaded = 1'000'000;
 
 // `#define __has_include(x) 0` (a fallback for old compilers, as in abseil's span.h) names
 // no header: it is a definition, not a test.
@@ -78,6 +80,44 @@ std::optional<FileDigest> FileHashCache::digest(const std::string& path) {
     slots_[path] = Slot{*st, d};
   }
   return d;
+}
+
+void FileHashCache::save(ByteWriter& out) const {
+  std::lock_guard lock(mu_);
+  out.u64(slots_.size());
+  for (const auto& [path, slot] : slots_) {
+    out.str(path);
+    write_file_stat(out, slot.stat);
+    const FileDigest& d = slot.digest;
+    out.str(d.digest);
+    out.u8(static_cast<uint8_t>((d.has_time_macros ? 1 : 0) | (d.opaque_include_test ? 2 : 0)));
+    out.strs(d.tested_headers);
+  }
+}
+
+bool FileHashCache::load(ByteReader& in) {
+  uint64_t n = 0;
+  if (!in.u64(n) || n > kMaxLoaded) return false;
+  std::unordered_map<std::string, Slot> loaded;
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string path;
+    Slot slot;
+    uint8_t flags = 0;
+    FileDigest& d = slot.digest;
+    if (!in.str(path) || !read_file_stat(in, slot.stat) || !in.str(d.digest) || !in.u8(flags) ||
+        !in.strs(d.tested_headers)) {
+      return false;
+    }
+    d.has_time_macros = (flags & 1) != 0;
+    d.opaque_include_test = (flags & 2) != 0;
+    d.too_new = false;
+    d.mtime_ns = slot.stat.mtime_ns;
+    d.ctime_ns = slot.stat.ctime_ns;
+    loaded.insert_or_assign(std::move(path), std::move(slot));
+  }
+  std::lock_guard lock(mu_);
+  slots_.merge(loaded);
+  return true;
 }
 
 }  // namespace sccache

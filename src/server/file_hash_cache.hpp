@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "compiler/compile_job.hpp"
+#include "util/bytes.hpp"
 #include "util/fs.hpp"
 
 namespace sccache {
@@ -18,12 +19,17 @@ class FileHashCache final : public FileDigests {
   // nullopt if the file cannot be read or is not a regular file.
   std::optional<FileDigest> digest(const std::string& path) override;
 
+  // The remembered digests (server/warm_state keeps them across restarts); each is still
+  // revalidated by stat on use. load: false if the records are malformed (nothing is taken).
+  void save(ByteWriter& out) const;
+  bool load(ByteReader& in);
+
  private:
   struct Slot {
     FileStat stat;
     FileDigest digest;
   };
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::unordered_map<std::string, Slot> slots_;  // guarded by mu_
 };
 

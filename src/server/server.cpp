@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "protocol/peer_uid.hpp"
+#include "server/warm_state.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
 
@@ -24,6 +25,8 @@ constexpr auto kShutdownGrace = std::chrono::seconds(10);
 // A request must arrive whole within this: a client dripping bytes cannot hold a thread.
 constexpr int kRequestReadTimeoutMs = 30'000;
 constexpr auto kFdBackoff = std::chrono::milliseconds(100);
+// While requests come in, what the server learned is saved this often (and always at exit).
+constexpr auto kWarmStateInterval = std::chrono::minutes(5);
 constexpr const char* kAtFdLimit =
     "the server is at its open-file limit (too many connections or compiles at once); try again later";
 }
@@ -54,6 +57,26 @@ Server::Server(const Config& config, std::unique_ptr<Storage> storage, int liste
       last_activity_(std::chrono::steady_clock::now()) {
   if (::pipe2(wake_pipe_, O_CLOEXEC | O_NONBLOCK) != 0) wake_pipe_[0] = wake_pipe_[1] = -1;
   spare_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (load_warm_state(warm_state_path(config_.disk.dir), warm_parts())) {
+    spdlog::debug("loaded {}", warm_state_path(config_.disk.dir));
+  }
+  last_save_ = std::chrono::steady_clock::now();
+}
+
+WarmParts Server::warm_parts() { return WarmParts{service_.file_hashes(), service_.absence(), compilers_.memo()}; }
+
+void Server::save_warm_state_if(bool at_exit) {
+  {
+    std::lock_guard lock(mu_);
+    const auto now = std::chrono::steady_clock::now();
+    if (requests_since_save_ == 0 || (!at_exit && now - last_save_ < kWarmStateInterval)) return;
+    requests_since_save_ = 0;
+    last_save_ = now;
+  }
+  const std::string path = warm_state_path(config_.disk.dir);
+  if (auto st = save_warm_state(path, warm_parts()); !st) {
+    spdlog::debug("cannot save {}: {}", path, st.error().message);
+  }
 }
 
 Server::~Server() {
@@ -101,6 +124,9 @@ void Server::run() {
     } else {
       timeout_ms = -1;
     }
+    save_warm_state_if(false);
+    const int save_check_ms = static_cast<int>(std::chrono::milliseconds(kWarmStateInterval).count());
+    if (timeout_ms < 0 || timeout_ms > save_check_ms) timeout_ms = save_check_ms;
     pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {wake_pipe_[0], POLLIN, 0}};
     int r = ::poll(fds, wake_pipe_[0] >= 0 ? 2 : 1, timeout_ms);
     if (r <= 0) continue;
@@ -125,6 +151,8 @@ void Server::run() {
   if (!idle_cv_.wait_for(lock, kShutdownGrace, [this] { return busy_ == 0; })) {
     spdlog::warn("shutting down with {} requests still in progress", busy_);
   }
+  lock.unlock();
+  save_warm_state_if(true);
   remove_tree(work_dir_);  // the process exits without running destructors
 }
 
@@ -181,6 +209,7 @@ bool Server::admit(int fd) {
 Server::BusyMark::BusyMark(Server& s) : server(s) {
   std::lock_guard lock(server.mu_);
   ++server.busy_;
+  ++server.requests_since_save_;
   server.last_activity_ = std::chrono::steady_clock::now();
 }
 

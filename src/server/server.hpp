@@ -14,6 +14,7 @@
 #include "server/compile_service.hpp"
 #include "server/compiler_cache.hpp"
 #include "server/stats_collector.hpp"
+#include "server/warm_state.hpp"
 #include "util/process.hpp"
 
 namespace sccache {
@@ -47,6 +48,10 @@ class Server {
   void warn_fd_limit();
   ServerInfo info() const;
   void request_shutdown();
+  WarmParts warm_parts();
+  // Saves server/warm_state when requests came since the last save: at exit, or when the
+  // interval has passed.
+  void save_warm_state_if(bool at_exit);
 
   Config config_;
   std::unique_ptr<Storage> storage_;
@@ -70,6 +75,8 @@ class Server {
   // work); `last_activity_`: when the last one started or ended. Both guarded by mu_.
   int busy_ = 0;
   std::chrono::steady_clock::time_point last_activity_;
+  uint64_t requests_since_save_ = 0;                  // guarded by mu_
+  std::chrono::steady_clock::time_point last_save_;  // guarded by mu_
   std::atomic<bool> shutting_down_{false};
 };
 

@@ -56,14 +56,19 @@ Expected<std::string> run_probe(const ProbeRequest& request) {
 
 }  // namespace
 
+// The answer depends on the binary only (as the in-memory detection cache already assumes), so
+// it is remembered with the stat of the real executable.
 Expected<std::string> probe_compiler_output(const ProbeRequest& request) {
-  if (!request.c_probe) request.c_probe = run_probe(request);
+  if (!request.c_probe) {
+    request.c_probe = request.memo.remembered("c-probe-v1", real_path(request.exe).value_or(request.exe),
+                                              [&] { return run_probe(request); });
+  }
   return *request.c_probe;
 }
 
 Expected<std::string> compiler_identity(const ProbeRequest& request, std::string_view dialect, std::string_view extra) {
   std::string real = real_path(request.exe).value_or(request.exe);
-  SCCACHE_TRY(content_digest, sha256_file_hex(real));
+  SCCACHE_TRY(content_digest, request.memo.content_digest(real));
   Hasher h;
   h.update_field("compiler-identity-v1");
   h.update_field(dialect);

@@ -58,11 +58,11 @@ Expected<DetectedCompiler> detect_rustc(const ProbeRequest& request) {
   h.update_field(tc.version_text);
   // The executable itself: a wrapper that answers `-vV` as rustc does but adds flags must not
   // share rustc's entries (a rustup proxy hashes as rustup).
-  SCCACHE_TRY(exe_digest, sha256_file_hex(real_path(request.exe).value_or(request.exe)));
+  SCCACHE_TRY(exe_digest, request.memo.content_digest(real_path(request.exe).value_or(request.exe)));
   h.update_field(exe_digest);
   for (const auto& lib : tc.libraries) {
     auto st = stat_file(lib);
-    SCCACHE_TRY(digest, sha256_file_hex(lib));
+    SCCACHE_TRY(digest, request.memo.content_digest(lib));
     if (!st) return make_error("cannot stat " + lib);
     h.update_field(basename_of(lib));
     h.update_field(digest);
