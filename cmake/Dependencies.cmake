@@ -33,6 +33,11 @@ add_library(sccache_zstd INTERFACE)
 target_link_libraries(sccache_zstd INTERFACE ${ZSTD_STATIC_LIB})
 target_include_directories(sccache_zstd INTERFACE ${ZSTD_INCLUDE_DIR})
 
+# xxHash, header-only (XXH_INLINE_ALL): the integrity checksum of stored blobs.
+find_path(XXHASH_INCLUDE_DIR xxhash.h REQUIRED)
+add_library(sccache_xxhash INTERFACE)
+target_include_directories(sccache_xxhash INTERFACE ${XXHASH_INCLUDE_DIR})
+
 find_path(TOMLPP_INCLUDE_DIR toml++/toml.h REQUIRED)
 add_library(sccache_toml INTERFACE)
 target_include_directories(sccache_toml INTERFACE ${TOMLPP_INCLUDE_DIR})

@@ -4,7 +4,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   gcc g++ clang-14 clang
-  libssl-dev libzstd-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
+  libssl-dev libzstd-dev libxxhash-dev libtomlplusplus-dev nlohmann-json3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libhiredis-dev libmemcached-dev libcurl4-openssl-dev
   libcpp-httplib-dev libarchive-dev libjwt-dev bubblewrap icecc docker.io busybox-static

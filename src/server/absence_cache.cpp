@@ -31,7 +31,7 @@ std::optional<AbsenceCache::Proof> AbsenceCache::prove(const std::string& path) 
   return Proof{std::move(at), *st};
 }
 
-bool AbsenceCache::still_absent(const std::string& path, LookupStats& seen) {
+bool AbsenceCache::still_absent(const std::string& path, LookupStats& seen, bool* by_proof) {
   std::optional<Proof> known;
   {
     std::lock_guard lock(mu_);
@@ -41,6 +41,7 @@ bool AbsenceCache::still_absent(const std::string& path, LookupStats& seen) {
     auto now = stat_once(known->ancestor, seen);
     if (now && *now == known->stat) return true;
   }
+  if (by_proof != nullptr) *by_proof = false;
   if (stat_file(path)) return false;
   auto proof = prove(path);
   std::lock_guard lock(mu_);

@@ -25,8 +25,9 @@ class AbsenceCache {
   // The stats of ancestors taken during one lookup, so each is asked once per lookup.
   using LookupStats = std::unordered_map<std::string, std::optional<FileStat>>;
 
-  // True if nothing exists at `path` now.
-  bool still_absent(const std::string& path, LookupStats& seen);
+  // True if nothing exists at `path` now. `by_proof` (optional) is cleared when the answer came
+  // from asking the path itself rather than from an ancestor's unchanged stat in `seen`.
+  bool still_absent(const std::string& path, LookupStats& seen, bool* by_proof = nullptr);
 
   // The remembered proofs (server/warm_state keeps them across restarts); each is still checked
   // against its ancestor's stat on use. load: false if malformed (nothing is taken).

@@ -16,6 +16,7 @@
 #include "protocol/messages.hpp"
 #include "server/absence_cache.hpp"
 #include "server/compiler_cache.hpp"
+#include "server/direct_plans.hpp"
 #include "server/dist_state.hpp"
 #include "server/file_hash_cache.hpp"
 #include "server/stats_collector.hpp"
@@ -70,7 +71,7 @@ class CompileService {
   // Direct mode (server/direct_lookup.cpp): a manifest entry whose files and paths are all
   // unchanged names the result.
   std::optional<CompileFinished> try_direct(const CompileJob& job, const Invocation& inv, const std::string& direct_key);
-  bool entry_still_valid(const ManifestEntry& entry);
+  bool entry_still_valid(const ManifestEntry& entry, std::optional<DirectPlan>* plan);
   void update_manifest(const std::string& direct_key, ManifestEntry entry);
   // Recording the manifest entry after the reply (hits and misses alike).
   std::function<void()> record_later(const std::shared_ptr<CompileJob>& job, const std::string& direct_key,
@@ -105,6 +106,7 @@ class CompileService {
   DistState* dist_;
   FileHashCache file_hashes_;
   AbsenceCache absent_;  // direct mode: shadowing candidates proven still absent
+  DirectPlans plans_;    // direct mode: what a checked manifest entry rested on
 };
 
 }  // namespace sccache

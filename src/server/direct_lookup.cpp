@@ -2,26 +2,48 @@
 // recorded_inputs): a manifest stored under the direct key lists earlier compiles' inputs, and
 // an entry whose files and paths are all unchanged names the result, without running anything.
 #include "cache/codec/manifest.hpp"
+#include "cache/codec/sealed.hpp"
 #include "server/compile_service.hpp"
 #include "util/fs.hpp"
 #include "util/log.hpp"
 
 namespace sccache {
 
-bool CompileService::entry_still_valid(const ManifestEntry& entry) {
+// The full check of one entry. `plan` (may be null) receives what the check rested on; it is
+// reset when some answer did not come from a remembered, settled state (then no plan is made).
+bool CompileService::entry_still_valid(const ManifestEntry& entry, std::optional<DirectPlan>* plan) {
   AbsenceCache::LookupStats seen;
+  bool plannable = plan != nullptr;
   for (const auto& d : entry.dirs) {  // shadowing candidates: still absent, or unchanged
     if (d.mtime_ns == -1) {
-      if (!absent_.still_absent(d.path, seen)) return false;
+      if (!absent_.still_absent(d.path, seen, &plannable)) return false;
       continue;
     }
     auto st = stat_file(d.path);
     if (!st || st->mtime_ns != d.mtime_ns) return false;
+    if (plannable) (*plan)->existing.emplace_back(d.path, d.mtime_ns);
   }
   for (const auto& f : entry.files) {
+    auto before = plannable ? stat_file(f.path) : std::nullopt;
     auto digest = file_hashes_.digest(f.path);
     if (!digest || digest->digest != f.digest) return false;
+    if (!plannable) continue;
+    // The digest was taken (or validated) at the stat just seen, and that stat is settled.
+    plannable = before && !digest->too_new && before->mtime_ns == digest->mtime_ns && before->ctime_ns == digest->ctime_ns;
+    if (plannable) (*plan)->files.emplace_back(f.path, *before);
   }
+  if (!plannable) {
+    if (plan != nullptr) plan->reset();
+    return true;
+  }
+  for (auto& [path, st] : seen) {
+    if (!st) {  // an ancestor gone: the proofs would not have answered
+      plan->reset();
+      return true;
+    }
+    (*plan)->ancestors.emplace_back(path, *st);
+  }
+  (*plan)->result_key = entry.result_key;
   return true;
 }
 
@@ -35,15 +57,25 @@ std::optional<CompileFinished> CompileService::try_direct(const CompileJob& job,
     return std::nullopt;
   }
   if (!got->has_value()) return std::nullopt;
+  const std::string plan_id = direct_key + '\n' + std::string(sealed_identity(**got));
+  if (auto plan = plans_.find(plan_id)) {
+    if (plan->still_holds()) {
+      spdlog::debug("direct hit {} (planned)", plan->result_key);
+      return try_hit(job, inv, plan->result_key);
+    }
+    plans_.drop(plan_id);
+  }
   auto manifest = decode_manifest(**got, direct_key);
   if (!manifest) {
     storage_.remove(direct_key);
     return std::nullopt;
   }
   for (const auto& entry : manifest->entries) {
-    if (!entry_still_valid(entry)) continue;
+    std::optional<DirectPlan> plan = DirectPlan{};
+    if (!entry_still_valid(entry, &plan)) continue;
     if (auto hit = try_hit(job, inv, entry.result_key)) {
       spdlog::debug("direct hit {}", entry.result_key);
+      if (plan) plans_.put(plan_id, std::move(*plan));
       return hit;
     }
     return std::nullopt;

@@ -11,7 +11,7 @@ namespace sccache {
 
 namespace {
 constexpr std::string_view kMagic = "SCCW";
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;  // 2: XXH3-128 framing
 constexpr size_t kMaxRaw = size_t{512} << 20;
 }  // namespace
 

@@ -79,6 +79,13 @@ class ByteReader {
     }
     return true;
   }
+  // The next `n` bytes, without a copy (valid while the input is).
+  bool view(uint64_t n, std::string_view& v) {
+    if (!need(n)) return false;
+    v = data_.substr(pos_, n);
+    pos_ += n;
+    return true;
+  }
   [[nodiscard]] bool ok() const { return ok_; }
   [[nodiscard]] bool at_end() const { return ok_ && pos_ == data_.size(); }
 

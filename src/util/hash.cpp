@@ -1,5 +1,8 @@
 #include "util/hash.hpp"
 
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
@@ -82,6 +85,13 @@ std::string hmac_sha256(std::string_view key, std::string_view data) {
     return {};
   }
   return std::string(reinterpret_cast<const char*>(out), len);
+}
+
+std::string checksum128(std::string_view bytes) {
+  XXH128_hash_t h = XXH3_128bits(bytes.data(), bytes.size());
+  XXH128_canonical_t c;
+  XXH128_canonicalFromHash(&c, h);
+  return std::string(reinterpret_cast<const char*>(c.digest), sizeof c.digest);
 }
 
 }  // namespace sccache

@@ -32,5 +32,8 @@ std::string sha256_raw(std::string_view bytes);
 std::string hmac_sha256(std::string_view key, std::string_view data);
 std::string sha256_hex(std::string_view bytes);
 Expected<std::string> sha256_file_hex(const std::string& path);
+// XXH3-128 of `bytes`, 16 raw bytes: the integrity check of stored blobs (fast, not a MAC:
+// whoever can write the cache can write a consistent blob anyway).
+std::string checksum128(std::string_view bytes);
 
 }  // namespace sccache

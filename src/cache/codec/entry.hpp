@@ -1,6 +1,6 @@
 #pragma once
-// Cache entry codec: the outputs of one compile plus its stdout/stderr, zstd-compressed, with a
-// SHA-256 of the payload so that a corrupt or truncated entry decodes to an error, never to data.
+// Cache entry codec: the outputs of one compile plus its stdout/stderr, zstd-compressed, with an
+// XXH3-128 of each part so that a corrupt or truncated entry decodes to an error, never to data.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -22,7 +22,7 @@ struct CacheEntry {
   bool operator==(const CacheEntry&) const = default;
 };
 
-constexpr uint32_t kEntryFormatVersion = 3;  // 3: the key it was stored under
+constexpr uint32_t kEntryFormatVersion = 4;  // 3: the key it was stored under; 4: XXH3-128, a part per file
 
 // An entry carries the key it was stored under: one copied or served under another key (a
 // swapped file, a confused shared cache) decodes to an error, never to the wrong object.

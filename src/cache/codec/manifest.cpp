@@ -7,7 +7,7 @@ namespace sccache {
 
 namespace {
 constexpr std::string_view kMagic = "SCCM";
-constexpr uint32_t kManifestVersion = 2;  // 2: the key it was stored under
+constexpr uint32_t kManifestVersion = 3;  // 2: the key it was stored under; 3: XXH3-128
 }  // namespace
 
 std::string encode_manifest(const std::string& key, const Manifest& m) {
