@@ -1,11 +1,11 @@
 #include "server/absence_cache.hpp"
 
-#include "server/detection_memo.hpp"
-
 namespace sccache {
 
 namespace {
-constexpr size_t kMaxProofs = 200'000;  // about 30 MB at most; all dropped when full
+// About 6 MB at most; all dropped when full. Repeat hits are answered by plans
+// (server/direct_plans), so proofs serve only the full checks of one build's new entries.
+constexpr size_t kMaxProofs = 20'000;
 }  // namespace
 
 std::optional<FileStat> AbsenceCache::stat_once(const std::string& path, LookupStats& seen) {
@@ -16,14 +16,16 @@ std::optional<FileStat> AbsenceCache::stat_once(const std::string& path, LookupS
 
 // The deepest existing ancestor of an absent `path`, stat'ed before the path is asked again: a
 // creation after that stat changes the ancestor's timestamps, which are old enough to differ.
-std::optional<AbsenceCache::Proof> AbsenceCache::prove(const std::string& path) {
+// Stats already taken in this lookup are reused (a lookup is far shorter than the settle time,
+// within which a change to an ancestor's timestamps is not trusted anyway).
+std::optional<AbsenceCache::Proof> AbsenceCache::prove(const std::string& path, LookupStats& seen) {
   std::string at = path;
   std::optional<FileStat> st;
   do {
     std::string up = dirname_of(at);
     if (up == at) return std::nullopt;
     at = std::move(up);
-    st = stat_file(at);
+    st = stat_once(at, seen);
   } while (!st);
   const int64_t limit = wall_clock_ns() - settle_ns_;
   if (st->mtime_ns >= limit || st->ctime_ns >= limit) return std::nullopt;
@@ -41,9 +43,10 @@ bool AbsenceCache::still_absent(const std::string& path, LookupStats& seen, bool
     auto now = stat_once(known->ancestor, seen);
     if (now && *now == known->stat) return true;
   }
-  if (by_proof != nullptr) *by_proof = false;
   if (stat_file(path)) return false;
-  auto proof = prove(path);
+  auto proof = prove(path, seen);
+  // A new proof answers like a remembered one: its ancestor's stat is in `seen`.
+  if (by_proof != nullptr && !proof) *by_proof = false;
   std::lock_guard lock(mu_);
   if (!proof) {
     proofs_.erase(path);
@@ -51,31 +54,6 @@ bool AbsenceCache::still_absent(const std::string& path, LookupStats& seen, bool
     if (proofs_.size() >= kMaxProofs) proofs_.clear();
     proofs_.insert_or_assign(path, std::move(*proof));
   }
-  return true;
-}
-
-void AbsenceCache::save(ByteWriter& out) const {
-  std::lock_guard lock(mu_);
-  out.u64(proofs_.size());
-  for (const auto& [path, proof] : proofs_) {
-    out.str(path);
-    out.str(proof.ancestor);
-    write_file_stat(out, proof.stat);
-  }
-}
-
-bool AbsenceCache::load(ByteReader& in) {
-  uint64_t n = 0;
-  if (!in.u64(n) || n > kMaxProofs) return false;
-  std::unordered_map<std::string, Proof> loaded;
-  for (uint64_t i = 0; i < n; ++i) {
-    std::string path;
-    Proof proof;
-    if (!in.str(path) || !in.str(proof.ancestor) || !read_file_stat(in, proof.stat)) return false;
-    loaded.insert_or_assign(std::move(path), std::move(proof));
-  }
-  std::lock_guard lock(mu_);
-  proofs_.merge(loaded);
   return true;
 }
 

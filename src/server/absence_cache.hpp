@@ -12,7 +12,6 @@
 #include <string>
 #include <unordered_map>
 
-#include "util/bytes.hpp"
 #include "util/fs.hpp"
 
 namespace sccache {
@@ -29,21 +28,16 @@ class AbsenceCache {
   // from asking the path itself rather than from an ancestor's unchanged stat in `seen`.
   bool still_absent(const std::string& path, LookupStats& seen, bool* by_proof = nullptr);
 
-  // The remembered proofs (server/warm_state keeps them across restarts); each is still checked
-  // against its ancestor's stat on use. load: false if malformed (nothing is taken).
-  void save(ByteWriter& out) const;
-  bool load(ByteReader& in);
-
  private:
   struct Proof {
     std::string ancestor;
     FileStat stat;
   };
   static std::optional<FileStat> stat_once(const std::string& path, LookupStats& seen);
-  std::optional<Proof> prove(const std::string& path);
+  std::optional<Proof> prove(const std::string& path, LookupStats& seen);
 
   const int64_t settle_ns_;
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::unordered_map<std::string, Proof> proofs_;  // guarded by mu_
 };
 

@@ -55,7 +55,7 @@ class CompileService {
   CompileOutcome handle(const CompileRequest& request, int client_fd = -1);
   // What the server keeps across restarts (server/warm_state).
   FileHashCache& file_hashes() { return file_hashes_; }
-  AbsenceCache& absence() { return absent_; }
+  DirectPlans& plans() { return plans_; }
 
  private:
   CompileOutcome run_job(const std::shared_ptr<CompileJob>& job, const Invocation& inv);
@@ -71,7 +71,8 @@ class CompileService {
   // Direct mode (server/direct_lookup.cpp): a manifest entry whose files and paths are all
   // unchanged names the result.
   std::optional<CompileFinished> try_direct(const CompileJob& job, const Invocation& inv, const std::string& direct_key);
-  bool entry_still_valid(const ManifestEntry& entry, std::optional<DirectPlan>* plan);
+  bool entry_still_valid(const ManifestEntry& entry, std::optional<DirectPlan::Builder>* plan);
+  static std::string plan_id(const std::string& direct_key, const std::string& manifest_bytes);
   void update_manifest(const std::string& direct_key, ManifestEntry entry);
   // Recording the manifest entry after the reply (hits and misses alike).
   std::function<void()> record_later(const std::shared_ptr<CompileJob>& job, const std::string& direct_key,

@@ -10,19 +10,11 @@
 namespace sccache {
 
 // The full check of one entry. `plan` (may be null) receives what the check rested on; it is
-// reset when some answer did not come from a remembered, settled state (then no plan is made).
-bool CompileService::entry_still_valid(const ManifestEntry& entry, std::optional<DirectPlan>* plan) {
+// reset when some answer did not come from a settled state (then no plan is made).
+bool CompileService::entry_still_valid(const ManifestEntry& entry, std::optional<DirectPlan::Builder>* plan) {
   AbsenceCache::LookupStats seen;
-  bool plannable = plan != nullptr;
-  for (const auto& d : entry.dirs) {  // shadowing candidates: still absent, or unchanged
-    if (d.mtime_ns == -1) {
-      if (!absent_.still_absent(d.path, seen, &plannable)) return false;
-      continue;
-    }
-    auto st = stat_file(d.path);
-    if (!st || st->mtime_ns != d.mtime_ns) return false;
-    if (plannable) (*plan)->existing.emplace_back(d.path, d.mtime_ns);
-  }
+  bool plannable = plan != nullptr && plan->has_value();
+  // The files first: a changed header rejects the entry before thousands of candidates are asked.
   for (const auto& f : entry.files) {
     auto before = plannable ? stat_file(f.path) : std::nullopt;
     auto digest = file_hashes_.digest(f.path);
@@ -30,21 +22,28 @@ bool CompileService::entry_still_valid(const ManifestEntry& entry, std::optional
     if (!plannable) continue;
     // The digest was taken (or validated) at the stat just seen, and that stat is settled.
     plannable = before && !digest->too_new && before->mtime_ns == digest->mtime_ns && before->ctime_ns == digest->ctime_ns;
-    if (plannable) (*plan)->files.emplace_back(f.path, *before);
+    if (plannable) (*plan)->file(f.path, *before);
   }
-  if (!plannable) {
-    if (plan != nullptr) plan->reset();
-    return true;
-  }
-  for (auto& [path, st] : seen) {
-    if (!st) {  // an ancestor gone: the proofs would not have answered
-      plan->reset();
-      return true;
+  for (const auto& d : entry.dirs) {  // shadowing candidates: still absent, or unchanged
+    if (d.mtime_ns == -1) {
+      if (!absent_.still_absent(d.path, seen, &plannable)) return false;
+      continue;
     }
-    (*plan)->ancestors.emplace_back(path, *st);
+    auto st = stat_file(d.path);
+    if (!st || st->mtime_ns != d.mtime_ns) return false;
+    if (plannable) (*plan)->existing(d.path, d.mtime_ns);
   }
-  (*plan)->result_key = entry.result_key;
+  // Every absence above was answered by an ancestor's stat in `seen` (remembered or new proof);
+  // the absent directories met while proving are not needed.
+  for (const auto& [path, st] : seen) {
+    if (plannable && st) (*plan)->ancestor(path, *st);
+  }
+  if (!plannable && plan != nullptr) plan->reset();
   return true;
+}
+
+std::string CompileService::plan_id(const std::string& direct_key, const std::string& manifest_bytes) {
+  return direct_key + '\n' + std::string(sealed_identity(manifest_bytes));
 }
 
 std::optional<CompileFinished> CompileService::try_direct(const CompileJob& job, const Invocation& inv,
@@ -57,13 +56,13 @@ std::optional<CompileFinished> CompileService::try_direct(const CompileJob& job,
     return std::nullopt;
   }
   if (!got->has_value()) return std::nullopt;
-  const std::string plan_id = direct_key + '\n' + std::string(sealed_identity(**got));
-  if (auto plan = plans_.find(plan_id)) {
+  const std::string id = plan_id(direct_key, **got);
+  if (auto plan = plans_.find(id)) {
     if (plan->still_holds()) {
-      spdlog::debug("direct hit {} (planned)", plan->result_key);
-      return try_hit(job, inv, plan->result_key);
+      spdlog::debug("direct hit {} (planned)", plan->result_key());
+      return try_hit(job, inv, plan->result_key());
     }
-    plans_.drop(plan_id);
+    plans_.drop(id);
   }
   auto manifest = decode_manifest(**got, direct_key);
   if (!manifest) {
@@ -71,11 +70,11 @@ std::optional<CompileFinished> CompileService::try_direct(const CompileJob& job,
     return std::nullopt;
   }
   for (const auto& entry : manifest->entries) {
-    std::optional<DirectPlan> plan = DirectPlan{};
+    std::optional<DirectPlan::Builder> plan{std::in_place};
     if (!entry_still_valid(entry, &plan)) continue;
     if (auto hit = try_hit(job, inv, entry.result_key)) {
       spdlog::debug("direct hit {}", entry.result_key);
-      if (plan) plans_.put(plan_id, std::move(*plan));
+      if (plan) plans_.put(id, plan->finish(entry.result_key));
       return hit;
     }
     return std::nullopt;
@@ -84,6 +83,11 @@ std::optional<CompileFinished> CompileService::try_direct(const CompileJob& job,
 }
 
 void CompileService::update_manifest(const std::string& direct_key, ManifestEntry entry) {
+  // What the new entry rests on, checked now (after the reply), so that its next hit, even on
+  // the next server, needs no full check.
+  std::optional<DirectPlan::Builder> plan{std::in_place};
+  if (!entry_still_valid(entry, &plan)) plan.reset();
+  const std::string result_key = entry.result_key;
   // The new entry first, then the older ones for other results, up to the limit.
   Manifest manifest;
   manifest.entries.push_back(std::move(entry));
@@ -95,9 +99,12 @@ void CompileService::update_manifest(const std::string& direct_key, ManifestEntr
       }
     }
   }
-  if (auto st = storage_.put(direct_key, encode_manifest(direct_key, manifest)); !st) {
+  const std::string bytes = encode_manifest(direct_key, manifest);
+  if (auto st = storage_.put(direct_key, bytes); !st) {
     spdlog::debug("manifest write failed: {}", st.error().message);
+    return;
   }
+  if (plan) plans_.put(plan_id(direct_key, bytes), plan->finish(result_key));
 }
 
 std::function<void()> CompileService::record_later(const std::shared_ptr<CompileJob>& job,

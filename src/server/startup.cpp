@@ -1,6 +1,7 @@
 #include "server/startup.hpp"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,6 +23,18 @@ namespace {
 
 constexpr int kNotifyFd = 3;
 constexpr rlim_t kWantedOpenFiles = 65536;
+
+// The server's memory stays bounded whatever the build. Buffers of 4 MiB and more (a big
+// preprocessed text, a big object) are mapped and unmapped by themselves instead of fragmenting
+// the heap: glibc would otherwise raise its mmap threshold to the largest block ever freed (up
+// to 32 MiB) and keep such blocks. Smaller ones (a hit's decompressed object) reuse heap pages
+// instead of faulting fresh ones in on every hit; at most 4 MiB of free heap top is kept; and
+// the threads share two arenas instead of up to eight per core.
+void bound_heap() {
+  ::mallopt(M_MMAP_THRESHOLD, 4 << 20);
+  ::mallopt(M_TRIM_THRESHOLD, 4 << 20);
+  ::mallopt(M_ARENA_MAX, 2);
+}
 
 int notify_fd_from(const EnvMap& env) {
   auto it = env.find("SCCACHE_STARTUP_NOTIFY");
@@ -71,6 +84,7 @@ int run_server_process(const EnvMap& env) {
     return 2;
   }
   if (!foreground) daemonize(notify_fd, cfg->error_log);
+  bound_heap();
   ::signal(SIGPIPE, SIG_IGN);
   // An ignored SIGCHLD survives exec: inherited from the client's parent, it would make the
   // kernel reap every compiler before its exit status is read.

@@ -11,7 +11,7 @@ namespace sccache {
 
 namespace {
 constexpr std::string_view kMagic = "SCCW";
-constexpr uint32_t kVersion = 2;  // 2: XXH3-128 framing
+constexpr uint32_t kVersion = 4;  // 2: XXH3-128 framing; 3: direct-mode plans; 4: no absence proofs
 constexpr size_t kMaxRaw = size_t{512} << 20;
 }  // namespace
 
@@ -33,7 +33,7 @@ bool load_warm_state(const std::string& path, const WarmParts& parts) {
     return false;
   }
   ByteReader in(*raw);
-  if (!parts.detection.load(in) || !parts.digests.load(in) || !parts.absent.load(in) || !in.at_end()) {
+  if (!parts.detection.load(in) || !parts.digests.load(in) || !parts.plans.load(in) || !in.at_end()) {
     spdlog::debug("ignoring the rest of {}: malformed", path);
     return false;
   }
@@ -43,8 +43,12 @@ bool load_warm_state(const std::string& path, const WarmParts& parts) {
 Status save_warm_state(const std::string& path, const WarmParts& parts) {
   ByteWriter out;
   parts.detection.save(out);
+  const size_t detection = out.data().size();
   parts.digests.save(out);
-  parts.absent.save(out);
+  const size_t digests = out.data().size() - detection;
+  parts.plans.save(out);
+  spdlog::debug("saving {}: detection {} B, digests {} B, plans {} B", path, detection, digests,
+                out.data().size() - detection - digests);
   (void)make_dirs(dirname_of(path));
   return write_file_atomic(path, seal(kMagic, kVersion, out.data()), 0600);
 }

@@ -1,4 +1,4 @@
-// What a server keeps across restarts (server/warm_state, server/detection_memo): answers come
+// What a server keeps across restarts (server/warm_state, server/detection_memo, plans): answers come
 // back after a save and load, are recomputed once their file changes, and a malformed or
 // foreign state file is never taken.
 #include "server/warm_state.hpp"
@@ -21,9 +21,9 @@ void settle() { std::this_thread::sleep_for(std::chrono::milliseconds(150)); }
 
 struct Parts {
   FileHashCache digests;
-  AbsenceCache absent{kSettle};
   ServerDetectionMemo memo{kSettle};
-  WarmParts parts() { return WarmParts{digests, absent, memo}; }
+  DirectPlans plans;
+  WarmParts parts() { return WarmParts{digests, memo, plans}; }
 };
 
 // remembered("probe", path) through a compute that counts its runs.
@@ -44,9 +44,9 @@ TEST(WarmState, AnswersSurviveASaveAndLoad) {
   int runs = 0;
   EXPECT_EQ(probe(first.memo, exe, runs), "answer 1");
   EXPECT_EQ(probe(first.memo, exe, runs), "answer 1") << "remembered in memory";
-  const std::string missing = join_path(dir.path(), "sub/x.h");
-  AbsenceCache::LookupStats seen;
-  EXPECT_TRUE(first.absent.still_absent(missing, seen));
+  DirectPlan::Builder plan;
+  plan.file(exe, *stat_file(exe));
+  first.plans.put("p", plan.finish("result"));
   const std::string state = warm_state_path(dir.path());
   ASSERT_TRUE(save_warm_state(state, first.parts()));
   struct stat st {};
@@ -57,9 +57,10 @@ TEST(WarmState, AnswersSurviveASaveAndLoad) {
   ASSERT_TRUE(load_warm_state(state, second.parts()));
   EXPECT_EQ(probe(second.memo, exe, runs), "answer 1") << "the loaded answer, not a new run";
   EXPECT_EQ(runs, 1);
-  AbsenceCache::LookupStats again;
-  EXPECT_TRUE(second.absent.still_absent(missing, again));
-  EXPECT_EQ(again.count(dir.path()), 1U) << "answered by the loaded proof's ancestor";
+  auto loaded = second.plans.find("p");
+  ASSERT_NE(loaded, nullptr);
+  EXPECT_TRUE(loaded->still_holds());
+  EXPECT_EQ(loaded->result_key(), "result");
 }
 
 TEST(WarmState, AChangedFileIsAskedAgain) {
