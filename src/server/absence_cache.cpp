@@ -3,9 +3,10 @@
 namespace sccache {
 
 namespace {
-// About 6 MB at most; all dropped when full. Repeat hits are answered by plans
-// (server/direct_plans), so proofs serve only the full checks of one build's new entries.
-constexpr size_t kMaxProofs = 20'000;
+// About 1.3 MB at most; all dropped when full. Repeat hits are answered by plans
+// (server/direct_plans), which carry the proofs' ancestors; what is kept here only spares a
+// full check (a new entry, a plan that failed) the stat of candidates checked moments before.
+constexpr size_t kMaxProofs = 4'096;
 }  // namespace
 
 std::optional<FileStat> AbsenceCache::stat_once(const std::string& path, LookupStats& seen) {

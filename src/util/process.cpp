@@ -159,6 +159,7 @@ class Watch {
   void check_exit();
 
   const ProcessSpec& spec_;
+  uint64_t streamed_ = 0;  // stdout bytes handed to spec_.on_stdout
   pid_t pid_;
   UniqueFd out_;
   UniqueFd err_;
@@ -227,8 +228,13 @@ void Watch::read_pipe(int i, ProcessResult& result) {
     (i == 0 ? out_ : err_).reset();
     return;
   }
-  (i == 0 ? result.stdout_data : result.stderr_data).append(buf, static_cast<size_t>(n));
-  if (!result.output_exceeded && result.stdout_data.size() + result.stderr_data.size() > spec_.max_output) {
+  if (i == 0 && spec_.on_stdout) {
+    streamed_ += static_cast<uint64_t>(n);
+    spec_.on_stdout(std::string_view(buf, static_cast<size_t>(n)));
+  } else {
+    (i == 0 ? result.stdout_data : result.stderr_data).append(buf, static_cast<size_t>(n));
+  }
+  if (!result.output_exceeded && streamed_ + result.stdout_data.size() + result.stderr_data.size() > spec_.max_output) {
     kill_child(Clock::now());
     result.output_exceeded = true;
     fds_[0].fd = fds_[1].fd = -1;  // not read any further

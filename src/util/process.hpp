@@ -55,6 +55,9 @@ struct ProcessSpec {
   // async-signal-safe calls (no allocation, no locks). It may _exit to report a failure of its
   // own. When set, the child is made with fork instead of vfork.
   std::function<void()> child_setup{};
+  // When set, stdout is handed over chunk by chunk as it is read (on the calling thread) instead
+  // of being kept in result.stdout_data; max_output still counts it.
+  std::function<void(std::string_view)> on_stdout{};
   // Runs in the caller once the child exists, before its output is read. An Error kills the child
   // (its group), reaps it and is what run returns.
   std::function<Status(pid_t)> on_spawned{};

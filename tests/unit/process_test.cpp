@@ -91,6 +91,28 @@ TEST(Process, StdinComesFromTheGivenDescriptor) {
   EXPECT_EQ(empty->stdout_data.find_first_not_of(' '), empty->stdout_data.find('0'));
 }
 
+TEST(Process, StdoutCanBeStreamedAndStillCounts) {
+  auto spec = sh("head -c 300000 /dev/zero | tr '\\0' a; echo err >&2");
+  std::string got;
+  size_t calls = 0;
+  spec.on_stdout = [&](std::string_view chunk) {
+    got.append(chunk);
+    ++calls;
+  };
+  SystemProcessRunner runner;
+  auto r = runner.run(spec);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_TRUE(r->success());
+  EXPECT_EQ(got, std::string(300000, 'a'));
+  EXPECT_GE(calls, 2U) << "handed over as it was read, not at the end";
+  EXPECT_TRUE(r->stdout_data.empty()) << "not kept as well";
+  EXPECT_EQ(r->stderr_data, "err\n");
+  spec.max_output = 1000;  // streamed bytes count toward the cap
+  auto capped = runner.run(spec);
+  ASSERT_TRUE(capped.has_value());
+  EXPECT_TRUE(capped->output_exceeded);
+}
+
 TEST(Process, TimeoutKillsTheChildAndSaysSo) {
   auto spec = sh("echo started; exec sleep 60");
   spec.timeout = std::chrono::milliseconds(300);

@@ -1,5 +1,6 @@
 #include "compiler/c/c_key.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 
@@ -184,6 +185,54 @@ std::optional<std::string> read_preprocessed_input(const CArguments& job, const 
   return std::move(*content);
 }
 
+// The preprocessed text, consumed as it arrives and never held whole (a preprocessed sqlite3.c
+// is ~10 MB): hashed, its line-marker lines kept for direct mode, `.incbin` looked for. The key
+// takes the bytes, then their count as a fixed-width field, so it does not depend on how the
+// pipe cut them.
+class PreprocessedStream {
+ public:
+  explicit PreprocessedStream(Hasher& h) : h_(h) {}
+  void feed(std::string_view chunk) {
+    h_.update(chunk);
+    size_ += chunk.size();
+    look_for_incbin(chunk);
+    for (size_t i = 0; i < chunk.size();) {
+      if (at_line_start_) in_marker_ = chunk[i] == '#';
+      const size_t nl = chunk.find('\n', i);
+      const size_t end = nl == std::string_view::npos ? chunk.size() : nl + 1;
+      if (in_marker_) markers_.append(chunk.substr(i, end - i));
+      at_line_start_ = nl != std::string_view::npos;
+      i = end;
+    }
+  }
+  void finish() {
+    unsigned char len[8];
+    for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(size_ >> (8 * i));
+    h_.update(std::string_view(reinterpret_cast<const char*>(len), sizeof len));
+  }
+  [[nodiscard]] bool uses_incbin() const { return incbin_; }
+  // Only the lines that start with '#': what files_from_line_markers reads.
+  [[nodiscard]] const std::string& marker_lines() const { return markers_; }
+
+ private:
+  static constexpr std::string_view kIncbin = ".incbin";
+  // Also across the cut between two chunks: the previous chunk's last bytes are kept.
+  void look_for_incbin(std::string_view chunk) {
+    std::string joint = tail_;
+    joint.append(chunk.substr(0, kIncbin.size() - 1));
+    if (joint.find(kIncbin) != std::string::npos || chunk.find(kIncbin) != std::string_view::npos) incbin_ = true;
+    tail_.append(chunk.substr(chunk.size() - std::min(chunk.size(), kIncbin.size() - 1)));
+    if (tail_.size() > kIncbin.size() - 1) tail_.erase(0, tail_.size() - (kIncbin.size() - 1));
+  }
+  Hasher& h_;
+  uint64_t size_ = 0;
+  bool at_line_start_ = true;
+  bool in_marker_ = false;
+  bool incbin_ = false;
+  std::string tail_;
+  std::string markers_;
+};
+
 }  // namespace
 
 KeyOutcome compute_c_key(const std::string& prefix, const CArguments& job, const Invocation& inv,
@@ -201,12 +250,21 @@ KeyOutcome compute_c_key(const std::string& prefix, const CArguments& job, const
     spec.argv.insert(spec.argv.end(), job.preprocess_args.begin(), job.preprocess_args.end());
     if (want_dependencies) spec.argv.emplace_back("-v");  // prints the include search list
     if (for_dist) spec.argv.insert(spec.argv.end(), job.dep_args.begin(), job.dep_args.end());
+    // Line markers stay in: file names and line numbers reach -g output and diagnostics.
+    h.update_field("text-stream");
+    PreprocessedStream text(h);
+    if (!for_dist) spec.on_stdout = [&text](std::string_view chunk) { text.feed(chunk); };
     auto result = run_preprocessor(runner, spec, out);
     if (!result) return out;
-    // Line markers stay in: file names and line numbers reach -g output and diagnostics.
-    h.update_field(result->stdout_data);
+    text.feed(result->stdout_data);  // all of it when kept (dist, or a runner that does not stream)
+    text.finish();
+    if (text.uses_incbin()) {  // `.incbin` (e.g. in inline asm) reads a file the key cannot see
+      out.error = "source uses .incbin";
+      out.not_cacheable = true;
+      return out;
+    }
     if (want_dependencies) {
-      out.include_files = files_from_line_markers(result->stdout_data, inv.cwd);
+      out.include_files = files_from_line_markers(text.marker_lines(), inv.cwd);
       out.search_dirs = search_dirs_from_verbose(result->stderr_data, inv.cwd);
       out.missing_dirs = missing_dirs_from_verbose(result->stderr_data, inv.cwd);
       // gcc and clang look for an -include or -imacros file in the cwd first.

@@ -12,7 +12,7 @@
 namespace sccache {
 
 // Bumped whenever what goes into the key changes, so old entries are never misread.
-constexpr std::string_view kCKeyVersion = "sccache-cpp/c/2";
+constexpr std::string_view kCKeyVersion = "sccache-cpp/c/3";  // 3: the text streamed, then its size
 
 // A detected C-family compiler.
 struct CCompilerInfo {
