@@ -882,6 +882,29 @@ def table_text(result: dict) -> str:
     return "\n".join(lines)
 
 
+# The hit-path targets (issue 17): ratio key or figure, target, how it is read.
+TARGETS = [("warm_wall ours/ccache-direct", 0.6, "warm build wall, ours / ccache direct"),
+           ("mid ours/ccache-direct", 0.5, "mid hit (re2.cc), ours / ccache direct"),
+           ("tiny ours/ccache-direct", 0.4, "tiny hit, ours / ccache direct"),
+           ("cold_cpu ours/plain", 1.02, "cold build CPU, ours / plain")]
+RSS_TARGET_MIB = 20
+
+
+def render_targets(w, result: dict, R: dict) -> None:
+    w("\n## Targets\n")
+    w("The hit-path targets (medians of the ratios above; met = the median is at or under the target).\n")
+    w("| figure | target | measured | met |")
+    w("|---|---|---|---|")
+    for key, target, label in TARGETS:
+        if key in R:
+            w(f"| {label} | <= {target} | {fmt_r(R[key])} | {'yes' if R[key]['median'] <= target else 'no'} |")
+    hwm = [result["aggregate"].get("ours", {}).get(ph, {}).get("server_hwm_kb") for ph in ("cold", "warm", "tiny", "mid")]
+    hwm = [h["max"] if isinstance(h, dict) else h for h in hwm if h]
+    if hwm:
+        peak = max(hwm) / 1024
+        w(f"| server peak RSS over the run | <= {RSS_TARGET_MIB} MiB | {peak:.1f} MiB | {'yes' if peak <= RSS_TARGET_MIB else 'no'} |")
+
+
 def render(result: dict) -> str:
     a, R = result["aggregate"], result["ratios"]
     m, o = result["machine"], result["ours"]
@@ -946,6 +969,7 @@ def render(result: dict) -> str:
         if k in R:
             metric, pair = k.split(" ")
             w(f"| {'**' if k in headline else ''}{names[metric]}: {pair}{'**' if k in headline else ''} | {fmt_r(R[k])} |")
+    render_targets(w, result, R)
     # Where our hit time goes.
     w("\n## Where a hit of ours goes\n")
     w("Per hit, medians over rounds: wall time (hyperfine), CPU of the client process, CPU of the server "
