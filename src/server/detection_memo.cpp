@@ -8,23 +8,6 @@ namespace {
 constexpr size_t kMaxAnswers = 10'000;  // a few per compiler binary; all dropped when full
 }  // namespace
 
-void write_file_stat(ByteWriter& out, const FileStat& st) {
-  out.u64(st.size);
-  out.u64(static_cast<uint64_t>(st.mtime_ns));
-  out.u64(static_cast<uint64_t>(st.ctime_ns));
-  out.u64(st.inode);
-  out.u32(st.mode);
-}
-
-bool read_file_stat(ByteReader& in, FileStat& st) {
-  uint64_t mtime = 0;
-  uint64_t ctime = 0;
-  if (!in.u64(st.size) || !in.u64(mtime) || !in.u64(ctime) || !in.u64(st.inode) || !in.u32(st.mode)) return false;
-  st.mtime_ns = static_cast<int64_t>(mtime);
-  st.ctime_ns = static_cast<int64_t>(ctime);
-  return true;
-}
-
 Expected<std::string> ServerDetectionMemo::content_digest(const std::string& path) {
   return remembered("sha256", path, [&] { return sha256_file_hex(path); });
 }

@@ -36,8 +36,4 @@ class ServerDetectionMemo final : public DetectionMemo {
   std::map<std::string, Answer> answers_;  // key: what + '\0' + path; guarded by mu_
 };
 
-// FileStat in the project's binary formats.
-void write_file_stat(ByteWriter& out, const FileStat& st);
-bool read_file_stat(ByteReader& in, FileStat& st);
-
 }  // namespace sccache

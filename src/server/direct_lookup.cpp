@@ -22,7 +22,7 @@ bool CompileService::entry_still_valid(const ManifestEntry& entry, std::optional
     if (!plannable) continue;
     // The digest was taken (or validated) at the stat just seen, and that stat is settled.
     plannable = before && !digest->too_new && before->mtime_ns == digest->mtime_ns && before->ctime_ns == digest->ctime_ns;
-    if (plannable) (*plan)->file(f.path, *before);
+    if (plannable) (*plan)->exact(f.path, *before);
   }
   for (const auto& d : entry.dirs) {  // shadowing candidates: still absent, or unchanged
     if (d.mtime_ns == -1) {
@@ -36,7 +36,7 @@ bool CompileService::entry_still_valid(const ManifestEntry& entry, std::optional
   // Every absence above was answered by an ancestor's stat in `seen` (remembered or new proof);
   // the absent directories met while proving are not needed.
   for (const auto& [path, st] : seen) {
-    if (plannable && st) (*plan)->ancestor(path, *st);
+    if (plannable && st) (*plan)->exact(path, *st);
   }
   if (!plannable && plan != nullptr) plan->reset();
   return true;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "server/detection_memo.hpp"
 
 namespace sccache {
 

@@ -27,8 +27,9 @@ class DirectPlan {
   // per path instead of ~150.
   class Builder {
    public:
-    void file(const std::string& path, const FileStat& st) { add(path, st, false); }
-    void ancestor(const std::string& path, const FileStat& st) { add(path, st, false); }
+    // A path that must keep exactly this stat: an include file, or an ancestor that proved
+    // candidates absent.
+    void exact(const std::string& path, const FileStat& st) { add(path, st, false); }
     void existing(const std::string& path, int64_t mtime_ns) { add(path, FileStat{0, mtime_ns, 0, 0, 0}, true); }
     DirectPlan finish(std::string result_key);
 

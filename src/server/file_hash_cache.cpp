@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <string_view>
 
-#include "server/detection_memo.hpp"
 #include "util/hash.hpp"
 
 namespace sccache {

@@ -201,4 +201,21 @@ Expected<std::vector<std::string>> list_dir(const std::string& dir) {
   return names;
 }
 
+void write_file_stat(ByteWriter& out, const FileStat& st) {
+  out.u64(st.size);
+  out.u64(static_cast<uint64_t>(st.mtime_ns));
+  out.u64(static_cast<uint64_t>(st.ctime_ns));
+  out.u64(st.inode);
+  out.u32(st.mode);
+}
+
+bool read_file_stat(ByteReader& in, FileStat& st) {
+  uint64_t mtime = 0;
+  uint64_t ctime = 0;
+  if (!in.u64(st.size) || !in.u64(mtime) || !in.u64(ctime) || !in.u64(st.inode) || !in.u32(st.mode)) return false;
+  st.mtime_ns = static_cast<int64_t>(mtime);
+  st.ctime_ns = static_cast<int64_t>(ctime);
+  return true;
+}
+
 }  // namespace sccache

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "util/bytes.hpp"
 #include "util/expected.hpp"
 
 namespace sccache {
@@ -21,6 +22,9 @@ struct FileStat {
 };
 
 std::optional<FileStat> stat_file(const std::string& path);
+// FileStat in the project's binary formats (the server's warm state).
+void write_file_stat(ByteWriter& out, const FileStat& st);
+bool read_file_stat(ByteReader& in, FileStat& st);
 // Now, in the units of FileStat's mtime_ns/ctime_ns (nanoseconds since the epoch).
 int64_t wall_clock_ns();
 // Reads a whole regular file of at most `max_bytes`. Anything else (a FIFO, a device, a

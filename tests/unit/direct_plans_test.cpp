@@ -12,8 +12,8 @@ namespace {
 
 DirectPlan plan_on(const std::string& file, const std::string& dir) {
   DirectPlan::Builder b;
-  b.file(file, *stat_file(file));
-  b.ancestor(dir, *stat_file(dir));
+  b.exact(file, *stat_file(file));
+  b.exact(dir, *stat_file(dir));
   return b.finish("k");
 }
 
@@ -37,7 +37,7 @@ TEST(DirectPlans, FrontCodedPathsComeBackWhole) {
   const std::string b = dir.file("abd.h", "");
   const std::string c = dir.file("b.h", "");
   DirectPlan::Builder builder;
-  for (const auto& p : {c, a, b}) builder.file(p, *stat_file(p));
+  for (const auto& p : {c, a, b}) builder.exact(p, *stat_file(p));
   auto plan = builder.finish("k");
   EXPECT_TRUE(plan.still_holds());
   ::unlink(b.c_str());

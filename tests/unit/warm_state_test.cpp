@@ -36,18 +36,29 @@ std::string probe(DetectionMemo& memo, const std::string& path, int& runs) {
   return got ? *got : "";
 }
 
-TEST(WarmState, AnswersSurviveASaveAndLoad) {
+// A settled compiler `cc` in a temp dir, probed once by a first server.
+struct FirstServer {
   TempDir dir;
-  const std::string exe = dir.file("cc", "#!/bin/sh\n");
-  settle();
-  Parts first;
+  std::string exe = dir.file("cc", "#!/bin/sh\n");
+  std::string state = warm_state_path(dir.path());
+  Parts parts;
   int runs = 0;
-  EXPECT_EQ(probe(first.memo, exe, runs), "answer 1");
+  FirstServer() {
+    settle();
+    EXPECT_EQ(probe(parts.memo, exe, runs), "answer 1");
+  }
+};
+
+TEST(WarmState, AnswersSurviveASaveAndLoad) {
+  FirstServer f;
+  Parts& first = f.parts;
+  const std::string& exe = f.exe;
+  int& runs = f.runs;
   EXPECT_EQ(probe(first.memo, exe, runs), "answer 1") << "remembered in memory";
   DirectPlan::Builder plan;
-  plan.file(exe, *stat_file(exe));
+  plan.exact(exe, *stat_file(exe));
   first.plans.put("p", plan.finish("result"));
-  const std::string state = warm_state_path(dir.path());
+  const std::string& state = f.state;
   ASSERT_TRUE(save_warm_state(state, first.parts()));
   struct stat st {};
   ASSERT_EQ(::stat(state.c_str(), &st), 0);
@@ -64,18 +75,12 @@ TEST(WarmState, AnswersSurviveASaveAndLoad) {
 }
 
 TEST(WarmState, AChangedFileIsAskedAgain) {
-  TempDir dir;
-  const std::string exe = dir.file("cc", "#!/bin/sh\n");
-  settle();
-  Parts first;
-  int runs = 0;
-  probe(first.memo, exe, runs);
-  const std::string state = warm_state_path(dir.path());
-  ASSERT_TRUE(save_warm_state(state, first.parts()));
-  dir.file("cc", "#!/bin/bash\n");  // same size, new inode and ctime
+  FirstServer f;
+  ASSERT_TRUE(save_warm_state(f.state, f.parts.parts()));
+  f.dir.file("cc", "#!/bin/bash\n");  // same size, new inode and ctime
   Parts second;
-  ASSERT_TRUE(load_warm_state(state, second.parts()));
-  EXPECT_EQ(probe(second.memo, exe, runs), "answer 2");
+  ASSERT_TRUE(load_warm_state(f.state, second.parts()));
+  EXPECT_EQ(probe(second.memo, f.exe, f.runs), "answer 2");
 }
 
 TEST(WarmState, AFreshFileIsNotRemembered) {
